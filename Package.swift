@@ -1,0 +1,90 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "rtty",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rttyd", targets: ["rttyd"]),
+        .executable(name: "rtty", targets: ["rtty"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // Pure decisions: frames, config, settings, escapes. No Glibc.
+        .target(
+            name: "RTTYCore",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
+        // C only where Swift cannot go: ucred, termios2, fork-to-exec under a pty.
+        .target(name: "CRTTYShims"),
+        // The only Swift that talks to the OS.
+        .target(
+            name: "RTTYSystem",
+            dependencies: [
+                "RTTYCore", "CRTTYShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        // The daemon's services: consoles, listeners, logs.
+        .target(
+            name: "RTTYDaemon",
+            dependencies: [
+                "RTTYCore", "RTTYSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        // The interactive console client, shared by rtty and rtty-shell.
+        .target(
+            name: "RTTYClient",
+            dependencies: [
+                "RTTYCore", "RTTYSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "rttyd",
+            dependencies: [
+                "RTTYDaemon", "RTTYCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "rtty",
+            dependencies: [
+                "RTTYClient", "RTTYCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RTTYCoreTests", dependencies: ["RTTYCore"]),
+        .testTarget(
+            name: "RTTYSystemTests",
+            dependencies: ["RTTYSystem", "RTTYCore", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["RTTYCore", "RTTYSystem", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+    ]
+)

@@ -1,0 +1,31 @@
+#ifndef CRTTYSHIMS_H
+#define CRTTYSHIMS_H
+
+#include <sys/types.h>
+
+/// Peer credentials of a connected Unix socket (SO_PEERCRED on Linux,
+/// getpeereid/LOCAL_PEERCRED on FreeBSD). Returns 0 or -1 with errno set.
+int rtty_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/// Sets input and output speed to any rate the driver accepts (termios2/BOTHER on
+/// Linux, a numeric speed_t on FreeBSD). Other termios fields are left alone.
+int rtty_set_custom_speed(int fd, unsigned int speed);
+
+/// Reads the output speed back as a number, also after a BOTHER set. -1 on error.
+long rtty_get_speed(int fd);
+
+/// Forks a child in a new session with the slave side of a new pty as its controlling
+/// terminal and stdio, then execs argv[0] (a path) with envp. The master is returned
+/// non-blocking and close-on-exec. Returns 0 or -1 with errno set.
+int rtty_spawn_pty(const char *const argv[], const char *const envp[],
+                   unsigned short rows, unsigned short cols,
+                   int *master_fd, pid_t *child_pid);
+
+/// Sets the window size of a pty (master or slave side).
+int rtty_set_window_size(int fd, unsigned short rows, unsigned short cols);
+
+/// setresgid / setresuid, which Swift's Glibc module does not expose.
+int rtty_setresgid(gid_t gid);
+int rtty_setresuid(uid_t uid);
+
+#endif

@@ -1,0 +1,128 @@
+/// The daemon's configuration (rtty.conf(5)); built only by `ConfigParser`, so every
+/// value here has been checked.
+public struct Config: Equatable, Sendable {
+    public struct Paths: Equatable, Sendable {
+        public var socketDir = "/run/rtty"
+        public var control = "/run/rtty/control"
+        public var logDir = "/var/log/rtty"
+        public var auditLog = "/var/log/rtty/audit.jsonl"
+        public var sessionDir = "/var/log/rtty/sessions"
+        public var access = "/etc/rtty/access"
+        public var pidFile = "/run/rtty/rttyd.pid"
+        public init() {}
+    }
+
+    public enum WritePolicy: String, Equatable, Sendable, CaseIterable {
+        /// Every read-write client types, as with the classic rtty.
+        case shared
+        /// One writer at a time; the others watch until they take the lock.
+        case exclusive
+    }
+
+    /// Where a console's bytes come from.
+    public enum Source: Equatable, Sendable {
+        /// A tty device path: serial port, USB serial, nmdm, pty.
+        case device(path: String)
+        /// A command run under a pty the daemon allocates.
+        case exec(argv: [String], rows: Int, cols: Int)
+        /// A Unix stream socket to connect to, e.g. QEMU `-serial unix:PATH,server`.
+        case unix(path: String)
+
+        public var kind: String {
+            switch self {
+            case .device: return "device"
+            case .exec: return "exec"
+            case .unix: return "unix"
+            }
+        }
+
+        public var describe: String {
+            switch self {
+            case .device(let path): return path
+            case .exec(let argv, _, _): return argv.joined(separator: " ")
+            case .unix(let path): return "unix:" + path
+            }
+        }
+    }
+
+    public struct Console: Equatable, Sendable {
+        public var name: String
+        public var source: Source
+        public var settings: LineSettings
+        /// Socket group; nil means the default group.
+        public var group: String
+        public var replayBytes: Int
+        public var timestamps: Bool
+        /// Console log on or off.
+        public var log: Bool
+        /// Rotate the console log when it exceeds this size; 0 = never (external rotation).
+        public var logMaxBytes: Int
+        /// Rotated generations kept (`name.log.1` ... `name.log.N`).
+        public var logKeep: Int
+        public var writePolicy: WritePolicy
+        /// Bytes queued for one client before it is cut off as too slow.
+        public var clientQueueBytes: Int
+        public var maxClients: Int
+
+        public init(name: String, source: Source, defaults: Defaults) {
+            self.name = name
+            self.source = source
+            self.settings = defaults.settings
+            self.group = defaults.group
+            self.replayBytes = defaults.replayBytes
+            self.timestamps = defaults.timestamps
+            self.log = defaults.log
+            self.logMaxBytes = defaults.logMaxBytes
+            self.logKeep = defaults.logKeep
+            self.writePolicy = defaults.writePolicy
+            self.clientQueueBytes = defaults.clientQueueBytes
+            self.maxClients = defaults.maxClients
+        }
+    }
+
+    /// Values a console inherits unless it sets its own.
+    public struct Defaults: Equatable, Sendable {
+        public var settings = LineSettings()
+        public var group = "rtty"
+        public var replayBytes = 65_536
+        public var timestamps = false
+        public var log = true
+        public var logMaxBytes = 0
+        public var logKeep = 5
+        public var writePolicy = WritePolicy.shared
+        public var clientQueueBytes = 4 << 20
+        public var maxClients = 64
+        public init() {}
+    }
+
+    public var paths = Paths()
+    public var defaults = Defaults()
+    /// Consoles in file order; names are unique and valid (`ConsoleName`).
+    public var consoles: [Console] = []
+
+    public init() {}
+
+    public func console(named name: String) -> Console? { consoles.first { $0.name == name } }
+}
+
+/// What a console may be called: it becomes a file name under the socket and log dirs.
+public enum ConsoleName {
+    public static let maxLength = 64
+
+    /// nil when valid, else the reason.
+    public static func problem(_ name: String) -> String? {
+        if name.isEmpty { return "a console name must not be empty" }
+        if name.utf8.count > maxLength { return "console name is longer than \(maxLength) bytes" }
+        if name == "." || name == ".." || name.contains("..") { return "console name must not contain '..'" }
+        if name.contains("/") { return "console name must not contain '/'" }
+        if name.hasPrefix(".") || name.hasPrefix("-") { return "console name must not start with '.' or '-'" }
+        if name == "control" { return "'control' is reserved for the control socket" }
+        for scalar in name.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+                return "console name must not contain control characters"
+            }
+            if scalar == " " || scalar == "\t" { return "console name must not contain spaces" }
+        }
+        return nil
+    }
+}
