@@ -40,11 +40,12 @@ let package = Package(
         .target(
             name: "RTTYDaemon",
             dependencies: [
-                "RTTYCore", "RTTYSystem",
+                "RTTYCore", "RTTYSystem", "CRTTYShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
@@ -54,6 +55,7 @@ let package = Package(
             name: "RTTYClient",
             dependencies: [
                 "RTTYCore", "RTTYSystem",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -63,17 +65,19 @@ let package = Package(
         .executableTarget(
             name: "rttyd",
             dependencies: [
-                "RTTYDaemon", "RTTYCore",
+                "RTTYDaemon", "RTTYCore", "RTTYSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "rtty",
             dependencies: [
-                "RTTYClient", "RTTYCore",
+                "RTTYClient", "RTTYCore", "RTTYSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

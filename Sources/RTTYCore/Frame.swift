@@ -46,9 +46,11 @@ public struct Frame: Equatable, Sendable {
         self.payload = payload
     }
 
-    /// A frame whose `i` is the payload length.
+    /// A frame whose `i` is the payload length. The field is 16 bits: a longer payload
+    /// is cut to 65,535 bytes (callers split data long before that).
     public static func withPayload(_ kind: Kind, query: Bool = false, _ payload: [UInt8]) -> Frame {
-        Frame(kind, query: query, value: UInt16(payload.count), payload: payload)
+        let fitting = payload.count <= Int(UInt16.max) ? payload : Array(payload.prefix(Int(UInt16.max)))
+        return Frame(kind, query: query, value: UInt16(fitting.count), payload: fitting)
     }
 
     public static func withText(_ kind: Kind, query: Bool = false, _ text: String) -> Frame {

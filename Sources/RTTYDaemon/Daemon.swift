@@ -1,1 +1,131 @@
+import Logging
+import NIOCore
+import NIOPosix
 import RTTYCore
+import RTTYSystem
+import ServiceLifecycle
+import UnixSignals
+
+/// rttyd: starts every console, reloads on SIGHUP, stops cleanly on SIGTERM/SIGINT (the
+/// ServiceGroup's graceful shutdown).
+public final class Daemon: Service, @unchecked Sendable {
+    private let configPath: String
+    private var config: Config
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    /// Touched only from `run()` (one task), so it needs no lock.
+    private var hubs: [String: ConsoleHub] = [:]
+
+    public init(configPath: String, config: Config, logger: Logger) {
+        self.configPath = configPath
+        self.config = config
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: min(System.coreCount, 4))
+    }
+
+    /// Reads and checks a config file; the error names the file and what is wrong.
+    public static func loadConfig(_ path: String) throws -> Config {
+        let text: String
+        do {
+            text = try TextFile.read(path)
+        } catch {
+            throw ConfigError(file: path, line: nil, key: nil, message: "cannot read: \(error)")
+        }
+        return try ConfigParser.parse(text, file: path)
+    }
+
+    public func run() async throws {
+        try prepareDirectories(config.paths)
+        if !config.paths.pidFile.isEmpty {
+            try PidFile.write(config.paths.pidFile)
+        }
+        do {
+            for console in config.consoles {
+                try await startConsole(console, paths: config.paths)
+            }
+        } catch {
+            await stopAll(reason: "rttyd could not start")
+            cleanUp()
+            throw error
+        }
+        logger.notice("rttyd running: \(hubs.count) consoles, sockets in \(config.paths.socketDir)")
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            await reload()
+        }
+        logger.notice("rttyd stopping")
+        await stopAll(reason: "rttyd shutting down")
+        cleanUp()
+        try? await group.shutdownGracefully()
+    }
+
+    private func prepareDirectories(_ paths: Config.Paths) throws {
+        try Files.makeDirectory(paths.socketDir, mode: 0o755)
+        try Files.makeDirectory(paths.logDir, mode: 0o750)
+    }
+
+    private func cleanUp() {
+        if !config.paths.pidFile.isEmpty {
+            PidFile.remove(config.paths.pidFile)
+        }
+    }
+
+    private func startConsole(_ console: Config.Console, paths: Config.Paths) async throws {
+        let hub = ConsoleHub(config: console, paths: paths, loop: group.next(), logger: logger)
+        try await hub.loop.flatSubmit { hub.start() }.get()
+        hubs[console.name] = hub
+    }
+
+    private func stopAll(reason: String) async {
+        for hub in hubs.values {
+            try? await hub.loop.flatSubmit { hub.stop(reason: reason) }.get()
+        }
+        hubs.removeAll()
+    }
+
+    /// SIGHUP: a new config is applied only if it is entirely valid; consoles that did not
+    /// change keep their device and their clients (their logs are reopened, for rotation).
+    private func reload() async {
+        let new: Config
+        do {
+            new = try Daemon.loadConfig(configPath)
+        } catch {
+            logger.error("reload refused, keeping the running configuration: \(error)")
+            return
+        }
+        var plan = ReloadPlan(old: config, new: new)
+        if plan.pathsChanged {
+            logger.warning("[paths] changed: restarting every console")
+            await stopAll(reason: "console restarting: rttyd paths changed")
+            do { try prepareDirectories(new.paths) } catch { logger.error("\(error)") }
+            plan = ReloadPlan(old: Config(), new: new)
+        }
+        for name in plan.removed {
+            guard let hub = hubs.removeValue(forKey: name) else { continue }
+            try? await hub.loop.flatSubmit { hub.stop(reason: "console \(name) was removed from the configuration") }.get()
+            logger.notice("console \(name) removed")
+        }
+        for console in plan.changed {
+            guard let hub = hubs[console.name] else { continue }
+            do {
+                try await hub.loop.flatSubmit { hub.reconfigure(console) }.get()
+                logger.notice("console \(console.name) reconfigured")
+            } catch {
+                logger.error("console \(console.name): \(error)")
+            }
+        }
+        for console in plan.added {
+            do {
+                try await startConsole(console, paths: new.paths)
+                logger.notice("console \(console.name) added")
+            } catch {
+                logger.error("console \(console.name) not started: \(error)")
+            }
+        }
+        for name in plan.unchanged {
+            guard let hub = hubs[name] else { continue }
+            hub.loop.execute { hub.log?.reopen() }
+        }
+        config = new
+        logger.notice("configuration reloaded: \(plan.added.count) added, \(plan.removed.count) removed, \(plan.changed.count) changed")
+    }
+}

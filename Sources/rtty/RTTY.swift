@@ -1,8 +1,91 @@
 import ArgumentParser
+import RTTYClient
 import RTTYCore
+import RTTYSystem
+import UnixSignals
 
 @main
 struct RTTY: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rtty", abstract: "Attach to an rtty console.", version: RTTYVersion.string)
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "rtty",
+        abstract: "Attach to an rtty console, or list the consoles you may use.",
+        discussion: "Escapes at the start of a line: ~. leave, ~# BREAK, ~? help.",
+        version: RTTYVersion.string)
+
+    @Argument(help: "Console name, or the path of a console socket. Omit to list consoles.")
+    var console: String?
+
+    @Option(name: .long, help: "Directory of the console sockets.")
+    var socketDir: String = "/run/rtty"
+
+    @Flag(name: [.short, .long], help: "Read-only: watch without typing (enforced by the daemon).")
+    var readOnly = false
+
+    @Flag(name: .long, help: "Do not print the console's recent output on attach.")
+    var noReplay = false
+
+    @Option(name: .long, help: "With piped input: seconds to keep printing after the input ends.")
+    var timeout: Double?
+
+    @Flag(name: .long, help: "Recognise ~ escapes in piped input too.")
+    var escapes = false
+
+    @Flag(name: .long, help: "List also the consoles you cannot open.")
+    var all = false
+
+    func validate() throws {
+        if let timeout, !(timeout >= 0 && timeout <= 86_400) {
+            throw ValidationError("--timeout must be between 0 and 86400 seconds")
+        }
+        if let console, console.isEmpty {
+            throw ValidationError("the console name is empty")
+        }
+    }
+
+    func run() async throws {
+        guard let console else {
+            try list()
+            return
+        }
+        var options = AttachOptions(socketPath: console.contains("/") ? console : socketDir + "/" + console)
+        options.readOnly = readOnly
+        options.noReplay = noReplay
+        options.timeout = timeout
+        options.escapesOnPipe = escapes
+        let attachment = Attachment(options)
+        let signals = Task {
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint, .sigwinch) {
+                attachment.handle(signal: signal.description.replacingOccurrences(of: "SIG", with: ""))
+            }
+        }
+        let status = await attachment.run()
+        signals.cancel()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    private func list() throws {
+        let entries: [ConsoleList.Entry]
+        do {
+            entries = try ConsoleList.entries(socketDir: socketDir, all: all)
+        } catch {
+            Console.writeError("rtty: cannot list consoles in \(socketDir): \(error)\n")
+            throw ExitCode(1)
+        }
+        if entries.isEmpty {
+            Console.writeError("rtty: no consoles you may use in \(socketDir)\n")
+            return
+        }
+        let width = max(8, entries.map(\.name.count).max() ?? 0)
+        for entry in entries {
+            print(entry.name.padding(width) + "  " + entry.state.padding(9) + "  " + entry.detail)
+        }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
 }

@@ -1,8 +1,116 @@
 import ArgumentParser
+import Logging
 import RTTYCore
+import RTTYDaemon
+import RTTYSystem
+import ServiceLifecycle
 
 @main
 struct RTTYD: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rttyd", abstract: "The rtty console server.", version: RTTYVersion.string)
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "rttyd",
+        abstract: "The rtty console server: keeps consoles open, logs them, serves them on Unix sockets.",
+        version: RTTYVersion.string)
+
+    @Option(name: .long, help: "Configuration file.")
+    var config: String = "/etc/rtty/rtty.conf"
+
+    @Flag(name: .long, help: "Check the configuration file, print what it defines, and exit.")
+    var checkConfig = false
+
+    @Flag(name: .long, help: "Run a demo daemon with two consoles that need no hardware.")
+    var demo = false
+
+    @Option(name: .long, help: "State directory of the demo (config, sockets, logs).")
+    var stateDir: String = ".rtty-demo"
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Flag(name: .long, help: .hidden)
+    var guestSimulator = false
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown log level \"\(logLevel)\"; use one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() async throws {
+        if guestSimulator { GuestSimulator.run() }
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "rttyd")
+        let path = demo ? try DemoSetup.prepare(stateDir: stateDir) : config
+        let parsed: Config
+        do {
+            parsed = try Daemon.loadConfig(path)
+        } catch {
+            printError("rttyd: \(error)")
+            throw ExitCode(2)
+        }
+        if checkConfig {
+            print("\(path): OK, \(parsed.consoles.count) consoles")
+            for console in parsed.consoles {
+                print("  \(console.name): \(console.source.kind) \(console.source.describe) \(console.settings.short) group \(console.group)")
+            }
+            return
+        }
+        if demo { DemoSetup.announce(parsed) }
+        let daemon = Daemon(configPath: path, config: parsed, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: daemon)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            printError("rttyd: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+enum DemoSetup {
+    static func prepare(stateDir: String) throws -> String {
+        let dir = absolute(stateDir)
+        try Files.makeDirectory(dir, mode: 0o755)
+        let path = dir + "/rtty.conf"
+        let executable = ProcessIdentity.executablePath() ?? CommandLine.arguments[0]
+        let group = Accounts.groupName(ProcessIdentity.effectiveGID) ?? "\(ProcessIdentity.effectiveGID)"
+        try TextFile.write(path, Demo.config(stateDir: dir, executable: executable, group: group))
+        return path
+    }
+
+    static func announce(_ config: Config) {
+        let client = (ProcessIdentity.executablePath() ?? "rtty").replacingLastComponent(with: "rtty")
+        print("""
+            rttyd demo: consoles \(config.consoles.map(\.name).joined(separator: ", ")) in \(config.paths.socketDir)
+            attach from another terminal with:
+              \(client) --socket-dir \(config.paths.socketDir) demo
+              \(client) --socket-dir \(config.paths.socketDir) shell
+            (~? for help, ~. to leave; Ctrl-C here stops the daemon)
+            """)
+        Console.flushAll()
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : Console.currentDirectory() + "/" + path
+    }
+}
+
+extension String {
+    func replacingLastComponent(with name: String) -> String {
+        guard let slash = lastIndex(of: "/") else { return name }
+        return String(self[...slash]) + name
+    }
+}
+
+func printError(_ text: String) {
+    Console.writeError(text + "\n")
 }

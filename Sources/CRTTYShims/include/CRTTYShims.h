@@ -3,6 +3,14 @@
 
 #include <sys/types.h>
 
+/// Layout of Linux's `struct ucred` (SO_PEERCRED), which Swift cannot see without
+/// _GNU_SOURCE; used to read the option through a socket-option API.
+typedef struct {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+} rtty_ucred;
+
 /// Peer credentials of a connected Unix socket (SO_PEERCRED on Linux,
 /// getpeereid/LOCAL_PEERCRED on FreeBSD). Returns 0 or -1 with errno set.
 int rtty_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);

@@ -1,0 +1,296 @@
+import NIOCore
+import NIOPosix
+import RTTYCore
+import RTTYSystem
+import SystemPackage
+
+public struct AttachOptions: Sendable {
+    public var socketPath: String
+    public var readOnly = false
+    public var noReplay = false
+    /// Seconds to keep printing after standard input ends; nil = until the daemon closes.
+    public var timeout: Double?
+    /// Escapes on a pipe; on a terminal they are always on.
+    public var escapesOnPipe = false
+
+    public init(socketPath: String) {
+        self.socketPath = socketPath
+    }
+}
+
+/// An attached console session: the socket through NIO, keyboard from a reader thread
+/// (stdin may be a terminal, a pipe or a plain file), output written to stdout.
+public final class Attachment: @unchecked Sendable {
+    private let options: AttachOptions
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let loop: EventLoop
+    private let input = FileDescriptor.standardInput
+    private let output = FileDescriptor.standardOutput
+    private let interactive: Bool
+    private var saved: SavedTerminal?
+    private var escapes: EscapeMachine
+    private var useEscapes: Bool
+    private var channel: Channel?
+    private var maxPayload = Frame.classicMaxPayload
+    private var finished: EventLoopPromise<Int32>
+    private var lineEnd: String
+
+    public init(_ options: AttachOptions) {
+        self.options = options
+        self.loop = group.next()
+        self.interactive = Termios.isTerminal(.standardInput)
+        self.escapes = EscapeMachine(restricted: options.readOnly)
+        self.useEscapes = interactive || options.escapesOnPipe
+        self.finished = loop.makePromise(of: Int32.self)
+        self.lineEnd = "\n"
+    }
+
+    /// Runs until the user leaves or the daemon closes; returns the exit status.
+    public func run() async -> Int32 {
+        let connected: Channel
+        do {
+            connected = try await ClientBootstrap(group: loop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ServerFrameHandler(attachment: self))
+                    }
+                }
+                .connect(unixDomainSocketPath: options.socketPath).get()
+        } catch {
+            let reason = (error as? IOError).map { "\(Errno(rawValue: $0.errnoCode))" } ?? "\(error)"
+            message("rtty: cannot connect to \(options.socketPath): \(reason)\(hint(for: reason))")
+            finished.succeed(1)
+            try? await group.shutdownGracefully()
+            return 1
+        }
+        loop.execute { self.started(connected) }
+        let status = (try? await finished.futureResult.get()) ?? 1
+        restoreTerminal()
+        try? await group.shutdownGracefully()
+        return status
+    }
+
+    private func hint(for text: String) -> String {
+        if text.contains("Permission denied") {
+            return "\n  (are you allowed on this console? local users need to be in the socket's group, usually rtty)"
+        }
+        if text.contains("No such file") {
+            return "\n  (no such console; `rtty` with no argument lists them)"
+        }
+        return ""
+    }
+
+    private func started(_ channel: Channel) {
+        self.channel = channel
+        var hello = RTTYVersion.protocolName
+        if options.readOnly { hello += " ro" }
+        if options.noReplay { hello += " noreplay" }
+        send(.withText(.hello, hello))
+        let tty = Files.ttyName(.standardInput).map { $0.replacingPrefix("/dev/", with: "") } ?? "pipe"
+        send(.withText(.whosOn, "\(Accounts.currentUserName())@\(tty)"))
+        if interactive {
+            saved = try? Termios.makeRaw(.standardInput)
+            lineEnd = "\r\n"
+            sendWindowSize()
+        }
+        startKeyboard()
+    }
+
+    // MARK: from the daemon
+
+    func received(_ frame: Frame) {
+        switch frame.kind {
+        case .data:
+            frame.payload.withUnsafeBytes { _ = try? output.writeAll($0) }
+        case .notice:
+            if frame.text == "authorized" { return }
+            message("[\(frame.text)]")
+        case .hello:
+            maxPayload = Frame.extendedMaxPayload
+            let reply = HelloReply(frame.text)
+            if reply["rights"] == "ro" && !escapes.restricted { escapes = EscapeMachine(restricted: true) }
+            message("[connected to \(reply["console"] ?? options.socketPath), \(reply["state"] == "up" ? "device up" : "device down"); ~? for help]")
+        case .error:
+            message("[error: \(frame.text)]")
+        case .result:
+            if frame.text.hasPrefix("error") { message("[\(frame.text)]") }
+        case .settings:
+            message("[\(frame.text)]")
+        case .baud, .parity, .wordSize:
+            break
+        default:
+            break
+        }
+    }
+
+    func closedByDaemon() {
+        message("[connection closed]")
+        finish(0)
+    }
+
+    func finish(_ status: Int32) {
+        restoreTerminal()
+        finished.succeed(status)
+        channel?.close(promise: nil)
+    }
+
+    // MARK: keyboard
+
+    private func startKeyboard() {
+        let fd = input
+        let loop = self.loop
+        let thread = ReaderThread {
+            var chunk = [UInt8](repeating: 0, count: 16_384)
+            while true {
+                let n: Int
+                do {
+                    n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+                } catch Errno.interrupted {
+                    continue
+                } catch {
+                    n = 0
+                }
+                let bytes = Array(chunk.prefix(n))
+                loop.execute { n == 0 ? self.inputEnded() : self.typed(bytes) }
+                if n == 0 { return }
+            }
+        }
+        thread.start()
+    }
+
+    private func typed(_ bytes: [UInt8]) {
+        guard useEscapes else {
+            sendInput(bytes)
+            return
+        }
+        for action in escapes.feed(bytes) {
+            perform(action)
+        }
+    }
+
+    private func inputEnded() {
+        guard !interactive else { return finish(0) }
+        guard let timeout = options.timeout else { return }
+        loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { self.finish(0) }
+    }
+
+    private func perform(_ action: EscapeMachine.Action) {
+        switch action {
+        case .send(let bytes): sendInput(bytes)
+        case .quit:
+            message("[leaving]")
+            finish(0)
+        case .sendBreak: send(Frame(.breakSignal))
+        case .help: message(EscapeMachine.helpText)
+        case .query(.who): send(Frame(.whosOn, query: true))
+        case .query(.tail): send(Frame(.tail, query: true))
+        case .query(.version):
+            message("[\(RTTYVersion.string) (client)]")
+            send(Frame(.version, query: true))
+        case .query(.settings): send(.withText(.settings, query: true, ""))
+        case .set(let key, let value): send(.withText(.settings, "\(key)=\(value)"))
+        case .replay: send(.withText(.replay, ""))
+        case .takeWriteLock: send(.withText(.writeLock, "take"))
+        case .releaseWriteLock: send(.withText(.writeLock, "release"))
+        case .suspend: suspend()
+        case .echo(let text): writeError(text)
+        case .refused(let why): message("[\(why)]")
+        }
+    }
+
+    private func suspend() {
+        restoreTerminal()
+        Signals.stopSelf()
+        if interactive { saved = try? Termios.makeRaw(.standardInput) }
+    }
+
+    // MARK: to the daemon
+
+    private func sendInput(_ bytes: [UInt8]) {
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + maxPayload, bytes.count)
+            send(.withPayload(.data, Array(bytes[start..<end])))
+            start = end
+        }
+    }
+
+    func send(_ frame: Frame) {
+        guard let channel else { return }
+        var buffer = channel.allocator.buffer(capacity: frame.payload.count + Frame.headerSize)
+        buffer.writeBytes(frame.encoded())
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    func sendWindowSize() {
+        guard let size = Termios.windowSize(.standardInput) else { return }
+        let rows = UInt16(clamping: size.rows), cols = UInt16(clamping: size.cols)
+        send(.withPayload(.windowSize, [UInt8(rows >> 8), UInt8(rows & 0xFF), UInt8(cols >> 8), UInt8(cols & 0xFF)]))
+    }
+
+    // MARK: terminal
+
+    /// Client messages go to stderr, so stdout carries console bytes only.
+    private func message(_ text: String) {
+        writeError((interactive ? "\r\n" : "") + text.replacingNewlines(with: lineEnd) + lineEnd)
+    }
+
+    private func writeError(_ text: String) {
+        Array(text.utf8).withUnsafeBytes { _ = try? FileDescriptor.standardError.writeAll($0) }
+    }
+
+    private func restoreTerminal() {
+        if let saved { Termios.restore(saved) }
+    }
+
+    /// Signals: leave cleanly on TERM/HUP/INT, pass window changes on.
+    public func handle(signal name: String) {
+        loop.execute {
+            if name == "WINCH" {
+                self.sendWindowSize()
+            } else {
+                self.message("[rtty: SIG\(name), leaving]")
+                self.finish(name == "HUP" ? 0 : 1)
+            }
+        }
+    }
+}
+
+/// Reads frames from the daemon and hands them to the attachment.
+final class ServerFrameHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let attachment: Attachment
+    private var parser = FrameParser(direction: .toClient, maxPayload: Frame.extendedMaxPayload)
+
+    init(attachment: Attachment) {
+        self.attachment = attachment
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        parser.append(unwrapInboundIn(data).readableBytesView)
+        do {
+            while let frame = try parser.next() { attachment.received(frame) }
+        } catch {
+            attachment.received(.notice("bad frame from the daemon: \(error)"))
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        attachment.closedByDaemon()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
+
+extension String {
+    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
+        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
+    }
+
+    func replacingNewlines(with lineEnd: String) -> String {
+        lineEnd == "\n" ? self : split(separator: "\n", omittingEmptySubsequences: false).joined(separator: lineEnd)
+    }
+}

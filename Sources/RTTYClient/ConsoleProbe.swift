@@ -1,0 +1,70 @@
+import NIOCore
+import NIOPosix
+import RTTYCore
+import RTTYSystem
+import SystemPackage
+
+/// `rtty` with no console: what is in the socket directory and whether it is up.
+public enum ConsoleList {
+    public struct Entry: Sendable {
+        public let name: String
+        public let state: String
+        public let detail: String
+    }
+
+    public static func entries(socketDir: String, all: Bool) throws(SystemError) -> [Entry] {
+        var entries: [Entry] = []
+        for name in try Files.list(socketDir) where name != "control" && !name.hasPrefix(".") {
+            let path = socketDir + "/" + name
+            guard Files.isSocket(path) else { continue }
+            guard Files.canReadWrite(path) else {
+                if all { entries.append(Entry(name: name, state: "no access", detail: "")) }
+                continue
+            }
+            entries.append(probe(name: name, path: path))
+        }
+        return entries
+    }
+
+    /// Asks the daemon for the console's state with an rtty/1 probe (not announced to others).
+    static func probe(name: String, path: String) -> Entry {
+        guard let fd = try? UnixSocket.connect(path: path) else {
+            return Entry(name: name, state: "no daemon", detail: "")
+        }
+        defer { try? fd.close() }
+        _ = try? Frame.withText(.hello, "\(RTTYVersion.protocolName) probe").encoded().withUnsafeBytes { try fd.writeAll($0) }
+        var parser = FrameParser(direction: .toClient)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<32 {
+            guard Poll.readable(fd, timeoutMilliseconds: 2000),
+                let n = try? chunk.withUnsafeMutableBytes({ try fd.read(into: $0) }), n > 0
+            else { break }
+            parser.append(chunk.prefix(n))
+            while let frame = try? parser.next() {
+                guard frame.kind == .hello else { continue }
+                let fields = HelloReply(frame.text)
+                let settings = (fields["settings"] ?? "").replacingCommas()
+                return Entry(name: name, state: fields["state"] ?? "?", detail: settings)
+            }
+        }
+        return Entry(name: name, state: "no answer", detail: "")
+    }
+}
+
+/// The daemon's HELLO answer: "rtty/1 key=value key=value ...".
+public struct HelloReply: Sendable {
+    private var fields: [String: String] = [:]
+
+    public init(_ text: String) {
+        for word in text.split(separator: " ").dropFirst() {
+            guard let eq = word.firstIndex(of: "=") else { continue }
+            fields[String(word[..<eq])] = String(word[word.index(after: eq)...])
+        }
+    }
+
+    public subscript(key: String) -> String? { fields[key] }
+}
+
+extension String {
+    func replacingCommas() -> String { String(map { $0 == "," ? " " : $0 }) }
+}

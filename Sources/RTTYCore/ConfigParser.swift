@@ -1,0 +1,259 @@
+import TOMLKit
+
+/// A config problem, named by file, line (where it can be found) and key.
+public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let key: String?
+    public let message: String
+
+    public init(file: String, line: Int?, key: String?, message: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+
+    /// "rtty.conf:12: console.pbx.baud: expected ..."
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        if let key { text += ": \(key)" }
+        return text + ": " + message
+    }
+}
+
+/// Reads rtty.conf (TOML) into a checked `Config`; any problem is an error, so a bad file
+/// never yields a half-configured daemon.
+public enum ConfigParser {
+    static let pathKeys = ["socket_dir", "control", "log_dir", "audit_log", "session_dir", "access", "pid_file"]
+    static let settingKeys = [
+        "baud", "data_bits", "parity", "stop_bits", "flow", "replay_bytes", "timestamps", "log",
+        "log_max_bytes", "log_keep", "write_policy", "client_queue_bytes", "max_clients", "group",
+    ]
+    static let sourceKeys = ["device", "exec", "unix", "rows", "cols"]
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> Config {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(file: file, line: error.source.begin.line, key: nil, message: "TOML syntax: \(error.description)")
+        } catch {
+            throw ConfigError(file: file, line: nil, key: nil, message: "TOML syntax: \(error)")
+        }
+        var reader = Reader(file: file, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        return try reader.read(root)
+    }
+
+    struct Reader {
+        let file: String
+        let lines: [String]
+
+        func fail(_ key: String, _ message: String) -> ConfigError {
+            ConfigError(file: file, line: line(of: key), key: key, message: message)
+        }
+
+        /// Best-effort line number of a dotted key: its table header, then the key in it.
+        func line(of dotted: String) -> Int? {
+            var parts = dotted.split(separator: ".").map(String.init)
+            guard let last = parts.popLast() else { return nil }
+            let header = parts.joined(separator: ".")
+            var start = 0
+            if !header.isEmpty {
+                guard let h = lines.firstIndex(where: { stripped($0) == "[\(header)]" }) else {
+                    return lines.firstIndex(where: { stripped($0) == "[\(dotted)]" }).map { $0 + 1 }
+                }
+                start = h + 1
+            }
+            for i in start..<lines.count {
+                let line = stripped(lines[i])
+                if line.hasPrefix("[") { break }
+                if line.hasPrefix(last) && line.dropFirst(last.count).trimmingLeadingSpaces().hasPrefix("=") {
+                    return i + 1
+                }
+            }
+            return lines.firstIndex(where: { stripped($0) == "[\(dotted)]" }).map { $0 + 1 }
+        }
+
+        private func stripped(_ line: String) -> String {
+            String(line.drop { $0 == " " || $0 == "\t" })
+        }
+
+        mutating func read(_ root: TOMLTable) throws(ConfigError) -> Config {
+            var config = Config()
+            for key in root.keys where !["paths", "defaults", "console"].contains(key) {
+                throw fail(key, "unknown table or key; expected [paths], [defaults] or [console.NAME]")
+            }
+            if let paths = root["paths"] {
+                guard let table = paths.table else { throw fail("paths", "expected a table") }
+                config.paths = try readPaths(table)
+            }
+            if let defaults = root["defaults"] {
+                guard let table = defaults.table else { throw fail("defaults", "expected a table") }
+                for key in table.keys where !ConfigParser.settingKeys.contains(key) {
+                    throw fail("defaults.\(key)", "unknown key; expected one of \(ConfigParser.settingKeys.joined(separator: ", "))")
+                }
+                var template = Config.Console(name: "", source: .device(path: "/"), defaults: config.defaults)
+                try applySettings(table, prefix: "defaults", to: &template)
+                config.defaults = Config.Defaults(from: template)
+            }
+            if let consoles = root["console"] {
+                guard let table = consoles.table else { throw fail("console", "expected tables [console.NAME]") }
+                config.consoles = try readConsoles(table, defaults: config.defaults)
+            }
+            return config
+        }
+
+        private func readPaths(_ table: TOMLTable) throws(ConfigError) -> Config.Paths {
+            var paths = Config.Paths()
+            for key in table.keys {
+                guard ConfigParser.pathKeys.contains(key) else {
+                    throw fail("paths.\(key)", "unknown key; expected one of \(ConfigParser.pathKeys.joined(separator: ", "))")
+                }
+                let value = try absolutePath(table[key]!, "paths.\(key)")
+                switch key {
+                case "socket_dir": paths.socketDir = value
+                case "control": paths.control = value
+                case "log_dir": paths.logDir = value
+                case "audit_log": paths.auditLog = value
+                case "session_dir": paths.sessionDir = value
+                case "access": paths.access = value
+                default: paths.pidFile = value
+                }
+            }
+            return paths
+        }
+
+        private func readConsoles(_ table: TOMLTable, defaults: Config.Defaults) throws(ConfigError) -> [Config.Console] {
+            // TOMLKit does not keep file order: order by where each header appears.
+            let names = table.keys.sorted { (line(of: "console.\($0)") ?? 0) < (line(of: "console.\($1)") ?? 0) }
+            var consoles: [Config.Console] = []
+            var sources: [String: String] = [:]
+            for name in names {
+                let key = "console.\(name)"
+                if let problem = ConsoleName.problem(name) { throw fail(key, problem) }
+                guard let body = table[name]?.table else { throw fail(key, "expected a table [console.\(name)]") }
+                for k in body.keys where !(ConfigParser.sourceKeys + ConfigParser.settingKeys).contains(k) {
+                    throw fail("\(key).\(k)", "unknown key; expected device, exec or unix, rows, cols, or one of \(ConfigParser.settingKeys.joined(separator: ", "))")
+                }
+                let source = try readSource(body, key)
+                if case .exec = source {} else {
+                    let path = source.describe
+                    if let other = sources[path] { throw fail(key, "uses \(path) like console \(other); a device or socket serves one console") }
+                    sources[path] = name
+                }
+                var console = Config.Console(name: name, source: source, defaults: defaults)
+                try applySettings(body, prefix: key, to: &console)
+                consoles.append(console)
+            }
+            return consoles
+        }
+
+        private func readSource(_ body: TOMLTable, _ key: String) throws(ConfigError) -> Config.Source {
+            let given = ["device", "exec", "unix"].filter { body[$0] != nil }
+            guard given.count == 1 else {
+                throw fail(key, given.isEmpty ? "needs one of device, exec or unix" : "has \(given.joined(separator: " and ")); give exactly one")
+            }
+            if body["rows"] != nil || body["cols"] != nil, given[0] != "exec" {
+                throw fail("\(key).rows", "rows and cols apply to exec consoles only")
+            }
+            switch given[0] {
+            case "device": return .device(path: try absolutePath(body["device"]!, "\(key).device"))
+            case "unix": return .unix(path: try absolutePath(body["unix"]!, "\(key).unix"))
+            default:
+                guard let array = body["exec"]?.array else { throw fail("\(key).exec", "expected an array of strings, e.g. [\"/usr/bin/ipmitool\", \"sol\", \"activate\"]") }
+                var argv: [String] = []
+                for element in array {
+                    guard let word = element.string else { throw fail("\(key).exec", "expected an array of strings; element \(argv.count + 1) is not a string") }
+                    argv.append(word)
+                }
+                guard let first = argv.first, first.hasPrefix("/") else {
+                    throw fail("\(key).exec", "expected a command with an absolute path first, e.g. [\"/bin/sh\", \"-i\"]")
+                }
+                let rows = try int(body["rows"], "\(key).rows", 1...1000) ?? 24
+                let cols = try int(body["cols"], "\(key).cols", 1...1000) ?? 80
+                return .exec(argv: argv, rows: rows, cols: cols)
+            }
+        }
+
+        private func applySettings(_ table: TOMLTable, prefix: String, to console: inout Config.Console) throws(ConfigError) {
+            for key in ConfigParser.settingKeys {
+                guard let value = table[key] else { continue }
+                let name = "\(prefix).\(key)"
+                switch key {
+                case "baud", "data_bits", "stop_bits":
+                    guard let n = value.int else { throw fail(name, "expected an integer") }
+                    do {
+                        try console.settings.set(key, String(n))
+                    } catch {
+                        throw fail(name, "expected \(error.expected), got \(n)")
+                    }
+                case "parity", "flow":
+                    guard let text = value.string else { throw fail(name, "expected a string") }
+                    do {
+                        try console.settings.set(key, text)
+                    } catch {
+                        throw fail(name, "expected \(error.expected), got \"\(text)\"")
+                    }
+                case "replay_bytes": console.replayBytes = try int(value, name, 0...16_777_216)!
+                case "log_max_bytes": console.logMaxBytes = try int(value, name, 0...Int(Int32.max))!
+                case "log_keep": console.logKeep = try int(value, name, 1...100)!
+                case "client_queue_bytes": console.clientQueueBytes = try int(value, name, 65_536...1_073_741_824)!
+                case "max_clients": console.maxClients = try int(value, name, 1...10_000)!
+                case "timestamps": console.timestamps = try bool(value, name)
+                case "log": console.log = try bool(value, name)
+                case "write_policy":
+                    guard let text = value.string, let policy = Config.WritePolicy(rawValue: text) else {
+                        throw fail(name, "expected \"shared\" or \"exclusive\"")
+                    }
+                    console.writePolicy = policy
+                default:
+                    guard let text = value.string, !text.isEmpty, !text.contains(where: { $0 == ":" || $0 == " " || $0 == "/" }) else {
+                        throw fail(name, "expected a group name such as \"rtty\"")
+                    }
+                    console.group = text
+                }
+            }
+        }
+
+        private func int(_ value: TOMLValueConvertible?, _ name: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+            guard let value else { return nil }
+            guard let n = value.int else { throw fail(name, "expected an integer from \(range.lowerBound) to \(range.upperBound)") }
+            guard range.contains(n) else { throw fail(name, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(n)") }
+            return n
+        }
+
+        private func bool(_ value: TOMLValueConvertible, _ name: String) throws(ConfigError) -> Bool {
+            guard let b = value.bool else { throw fail(name, "expected true or false") }
+            return b
+        }
+
+        private func absolutePath(_ value: TOMLValueConvertible, _ name: String) throws(ConfigError) -> String {
+            guard let text = value.string else { throw fail(name, "expected a path in quotes") }
+            guard text.hasPrefix("/") else { throw fail(name, "expected an absolute path, got \"\(text)\"") }
+            guard !text.utf8.contains(0) else { throw fail(name, "path contains a NUL byte") }
+            return text
+        }
+    }
+}
+
+extension Config.Defaults {
+    init(from template: Config.Console) {
+        self.init()
+        settings = template.settings
+        group = template.group
+        replayBytes = template.replayBytes
+        timestamps = template.timestamps
+        log = template.log
+        logMaxBytes = template.logMaxBytes
+        logKeep = template.logKeep
+        writePolicy = template.writePolicy
+        clientQueueBytes = template.clientQueueBytes
+        maxClients = template.maxClients
+    }
+}
+
+extension Substring {
+    func trimmingLeadingSpaces() -> Substring { drop { $0 == " " || $0 == "\t" } }
+}

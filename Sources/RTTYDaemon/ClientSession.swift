@@ -1,0 +1,89 @@
+import NIOCore
+import RTTYCore
+
+/// One attached client of one console. Confined to the console's event loop.
+/// Sendable only so event-loop closures can hold it; every use is on the console's loop.
+final class ClientSession: @unchecked Sendable {
+    enum Rights: String { case readWrite = "rw", readOnly = "ro" }
+
+    let id: String
+    let channel: Channel
+    private(set) var uid: UInt32
+    private(set) var pid: Int32
+    private(set) var userName: String
+    let connectedAt: Double
+    var identity: String?
+    var rights: Rights = .readWrite
+    /// Spoke rtty/1 (HELLO): may receive extension frames and large DATA frames.
+    var extended = false
+    var wantsReplay = true
+    var replayDone = false
+    var isProbe = false
+    var lastInput: Double
+    var bytesIn = 0
+    var bytesOut = 0
+    var toldReadOnly = false
+    var closing = false
+    /// Session metadata from rtty-shell (SSH_CONNECTION, SSH_TTY, TERM, COMMAND).
+    var metadata: [String: String] = [:]
+    var replayTimer: Scheduled<Void>?
+
+    init(id: String, channel: Channel, uid: UInt32, pid: Int32, userName: String, now: Double) {
+        self.id = id
+        self.channel = channel
+        self.uid = uid
+        self.pid = pid
+        self.userName = userName
+        self.connectedAt = now
+        self.lastInput = now
+    }
+
+    /// Called once the peer's credentials were read from the socket.
+    func verified(uid: UInt32, pid: Int32, userName: String) {
+        self.uid = uid
+        self.pid = pid
+        self.userName = userName
+    }
+
+    /// How other users see this client: the WHOSON text, with the login part replaced by
+    /// the verified user name when they differ (a client cannot pose as someone else).
+    var who: String {
+        guard let identity, !identity.isEmpty else { return "\(userName)@?" }
+        let parts = identity.split(separator: "@", maxSplits: 1)
+        let claimedTTY = parts.count == 2 ? String(parts[1]) : "?"
+        return "\(userName)@\(claimedTTY)"
+    }
+
+    var maxDataPayload: Int { extended ? Frame.extendedMaxPayload : Frame.classicMaxPayload }
+
+    func send(_ buffer: ByteBuffer) {
+        guard !closing else { return }
+        bytesOut += buffer.readableBytes
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    func send(_ frame: Frame) {
+        send(FrameWriter.frame(frame, allocator: channel.allocator))
+    }
+
+    func notice(_ text: String) {
+        send(FrameWriter.notice(text, allocator: channel.allocator))
+    }
+
+    /// An rtty/1 ERROR for extended clients, a NOTICE for classic ones.
+    func refuse(_ text: String) {
+        if extended {
+            send(.withText(.error, text))
+        } else {
+            notice(text)
+        }
+    }
+
+    func close(notice text: String?) {
+        guard !closing else { return }
+        if let text { notice(text) }
+        closing = true
+        replayTimer?.cancel()
+        channel.close(promise: nil)
+    }
+}

@@ -1,0 +1,219 @@
+import NIOCore
+import RTTYCore
+import RTTYSystem
+
+/// What the console does with each client request (docs/PROTOCOL.md).
+extension ConsoleHub {
+    static let breakDuration = TimeAmount.milliseconds(300)
+
+    func handle(_ request: ClientRequest, payloadBytes: Int, from client: ClientSession) {
+        guard clients.contains(where: { $0 === client }) else { return }
+        switch request {
+        case .input(let bytes):
+            input(bytes, from: client)
+        case .identify(let identity):
+            identify(client, as: identity)
+        case .hello(let hello):
+            greet(client, hello)
+        case .queryWho:
+            for other in clients where other.identity != nil && !other.isProbe {
+                let idle = Int(WallClock.monotonicSeconds() - other.lastInput)
+                client.notice("\(other.who) \(other.rights.rawValue) idle \(idle)s session \(other.id)")
+            }
+        case .queryTail:
+            client.notice("tail+")
+            send(data: replay.last(ConsoleHub.tailBytes), to: client)
+            client.notice("tail-")
+        case .queryVersion:
+            client.notice("rttyd \(RTTYVersion.string) (\(RTTYVersion.protocolName))")
+        case .queryBaud:
+            client.send(Frame(.baud, query: true, value: settings.baud <= Int(UInt16.max) ? UInt16(settings.baud) : 0))
+        case .queryParity:
+            client.send(.withText(.parity, query: true, settings.parity.rawValue))
+        case .queryWordSize:
+            client.send(Frame(.wordSize, query: true, value: UInt16(settings.dataBits)))
+        case .querySettings:
+            client.send(.withText(.settings, query: true, settings.summary))
+        case .setBaud(let rate):
+            let ok = change("baud=\(rate)", by: client)
+            client.send(Frame(.baud, value: ok ? 1 : 0))
+        case .setParity(let name):
+            let ok = change("parity=\(name)", by: client)
+            client.send(Frame(.parity, value: ok ? 1 : 0))
+        case .setWordSize(let bits):
+            let ok = change("data=\(bits)", by: client)
+            client.send(Frame(.wordSize, value: ok ? 1 : 0))
+        case .setSettings(let text):
+            let ok = change(text, by: client)
+            client.send(.withText(.result, ok ? "ok" : "error: settings not changed"))
+        case .sendBreak:
+            sendBreak(by: client)
+        case .metadata(let values):
+            client.metadata = values
+        case .windowSize(let rows, let cols):
+            resize(rows: rows, cols: cols, by: client)
+        case .takeWriteLock:
+            takeWriteLock(client)
+        case .releaseWriteLock:
+            if writeLockHolder === client {
+                writeLockHolder = nil
+                broadcast(notice: "write lock released by \(client.who)")
+            }
+            client.send(.withText(.result, "ok"))
+        case .replay:
+            client.send(.withText(.result, "replay+"))
+            send(data: replay.contents(), to: client)
+            client.send(.withText(.result, "replay-"))
+        case .ignored(let why):
+            client.refuse(why)
+        }
+    }
+
+    private func identify(_ client: ClientSession, as identity: String) {
+        let first = client.identity == nil
+        client.identity = identity
+        sendReplayIfDue(client)
+        guard first, !client.isProbe else { return }
+        if config.writePolicy == .exclusive, writeLockHolder == nil, client.rights == .readWrite {
+            writeLockHolder = client
+        }
+        broadcast(notice: "\(client.who) connected")
+    }
+
+    private func greet(_ client: ClientSession, _ hello: HelloRequest) {
+        guard hello.isSupported else {
+            client.notice("unsupported protocol \(hello.protocolName); this daemon speaks \(RTTYVersion.protocolName)")
+            return
+        }
+        client.extended = true
+        if hello.readOnly { client.rights = .readOnly }
+        if hello.noReplay { client.wantsReplay = false }
+        client.isProbe = hello.probe
+        let compact = settings.summary.replacingSpaces(with: ",")
+        client.send(.withText(.hello, "\(RTTYVersion.protocolName) console=\(config.name) session=\(client.id) rights=\(client.rights.rawValue) policy=\(config.writePolicy.rawValue) state=\(state.word) settings=\(compact)"))
+        if hello.probe {
+            client.close(notice: nil)
+            return
+        }
+        if !hello.noReplay { sendReplayIfDue(client) } else { client.replayDone = true }
+    }
+
+    private func mayWrite(_ client: ClientSession, _ what: String) -> Bool {
+        if client.rights == .readOnly {
+            if !client.toldReadOnly || what != "input" {
+                client.refuse("read-only session: \(what) refused")
+                client.toldReadOnly = true
+            }
+            return false
+        }
+        return true
+    }
+
+    private func input(_ bytes: [UInt8], from client: ClientSession) {
+        guard !bytes.isEmpty, mayWrite(client, "input") else { return }
+        if config.writePolicy == .exclusive {
+            if writeLockHolder == nil { writeLockHolder = client }
+            if writeLockHolder !== client {
+                client.refuse("\(writeLockHolder!.who) has the write lock on \(config.name); ~w takes it over")
+                return
+            }
+        }
+        client.lastInput = WallClock.monotonicSeconds()
+        client.bytesIn += bytes.count
+        guard let source else {
+            client.refuse("device is down (\(stateReason)); input dropped")
+            return
+        }
+        var buffer = source.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        source.channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    var stateReason: String {
+        if case .down(let reason) = state { return reason }
+        return "up"
+    }
+
+    /// Applies "key=value ..." to the line, announces it to everyone and logs a marker.
+    @discardableResult
+    func change(_ text: String, by client: ClientSession?) -> Bool {
+        if let client, !mayWrite(client, "line settings change") { return false }
+        let updated: LineSettings
+        do {
+            updated = try settings.applying(text)
+        } catch {
+            client?.refuse("bad setting \(error)")
+            return false
+        }
+        guard case .device(let path) = config.source else {
+            client?.refuse("console \(config.name) is not a serial line (\(config.source.kind)); it has no line settings")
+            return false
+        }
+        if let fd = source?.control {
+            do {
+                try Termios.configureLine(fd, updated)
+                settings = (try? Termios.currentSettings(fd)) ?? updated
+            } catch {
+                client?.refuse("cannot apply \(text) to \(path): \(error)")
+                return false
+            }
+        } else {
+            settings = updated  // applied when the device is reopened
+        }
+        let by = client.map { " (by \($0.who))" } ?? " (by rttyctl)"
+        log?.mark("line settings now \(settings.short)\(by)")
+        broadcast(notice: "line settings now \(settings.short)\(by)")
+        broadcastExtended(.withText(.settings, settings.summary))
+        logger.notice("line settings now \(settings.summary)\(by)")
+        return true
+    }
+
+    func sendBreak(by client: ClientSession?) {
+        if let client, !mayWrite(client, "BREAK") { return }
+        guard let fd = source?.control else {
+            client?.refuse("cannot send BREAK: \(source == nil ? "device is down" : "a \(config.source.kind) console has no serial line")")
+            return
+        }
+        do {
+            try LineBreak.start(fd)
+        } catch {
+            client?.refuse("cannot send BREAK: \(error)")
+            return
+        }
+        loop.scheduleTask(in: ConsoleHub.breakDuration) { LineBreak.stop(fd) }
+        let by = client?.who ?? "rttyctl"
+        log?.mark("BREAK (by \(by))")
+        client?.notice("BREAK")
+        broadcast(notice: "BREAK sent by \(by)", except: client)
+        logger.notice("BREAK sent by \(by)")
+    }
+
+    private func resize(rows: Int, cols: Int, by client: ClientSession) {
+        guard client.rights == .readWrite, case .exec = config.source, let fd = source?.control else { return }
+        guard (1...1000).contains(rows), (1...1000).contains(cols) else {
+            client.refuse("window size \(rows)x\(cols) out of range")
+            return
+        }
+        try? Termios.setWindowSize(fd, rows: rows, cols: cols)
+    }
+
+    private func takeWriteLock(_ client: ClientSession) {
+        guard mayWrite(client, "write lock") else {
+            client.send(.withText(.result, "error: read-only session"))
+            return
+        }
+        let previous = writeLockHolder
+        writeLockHolder = client
+        client.send(.withText(.result, "ok"))
+        if previous !== client {
+            previous?.notice("\(client.who) took over the write lock")
+            broadcast(notice: "\(client.who) has the write lock", except: previous)
+        }
+    }
+}
+
+extension String {
+    func replacingSpaces(with separator: Character) -> String {
+        String(map { $0 == " " ? separator : $0 })
+    }
+}

@@ -1,0 +1,289 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RTTYCore
+import RTTYSystem
+import SystemPackage
+
+/// One console: its device, its clients, its replay buffer and its log. Every method runs
+/// on `loop`; the daemon reaches it only through `loop.execute`/`submit`, so no locks.
+final class ConsoleHub: @unchecked Sendable {
+    static let tailBytes = 1024
+    static let replayGrace = TimeAmount.milliseconds(300)
+
+    let loop: EventLoop
+    let logger: Logger
+    var config: Config.Console
+    let paths: Config.Paths
+    var settings: LineSettings
+    var clients: [ClientSession] = []
+    var replay: ReplayRing
+    var log: ConsoleLog?
+    var source: OpenSource?
+    var state: DeviceState = .down("not opened yet")
+    var backoff = SourceBackoff()
+    var reopenTimer: Scheduled<Void>?
+    var listener: Channel?
+    var writeLockHolder: ClientSession?
+    var stopped = false
+    private var sessionCounter = 0
+    /// Input held back while the device cannot take more (flow control, slow line).
+    var inputPaused = false
+
+    enum DeviceState {
+        case up(since: Double)
+        case down(String)
+
+        var isUp: Bool {
+            if case .up = self { return true }
+            return false
+        }
+
+        var word: String { isUp ? "up" : "down" }
+    }
+
+    init(config: Config.Console, paths: Config.Paths, loop: EventLoop, logger: Logger) {
+        self.config = config
+        self.paths = paths
+        self.loop = loop
+        self.settings = config.settings
+        self.replay = ReplayRing(capacity: config.replayBytes)
+        var logger = logger
+        logger[metadataKey: "console"] = "\(config.name)"
+        self.logger = logger
+    }
+
+    var socketPath: String { paths.socketDir + "/" + config.name }
+    var logPath: String { paths.logDir + "/" + config.name + ".log" }
+
+    // MARK: start and stop
+
+    /// Creates the socket and starts opening the source. The socket comes first so the
+    /// console is listed (and clients can wait) even while its device is missing.
+    func start() -> EventLoopFuture<Void> {
+        loop.preconditionInEventLoop()
+        openLog()
+        return startListener().map {
+            self.openSource()
+        }
+    }
+
+    func openLog() {
+        log?.close()
+        log = nil
+        guard config.log else { return }
+        log = ConsoleLog(
+            path: logPath, timestamps: config.timestamps, maxBytes: config.logMaxBytes,
+            keep: config.logKeep, logger: logger)
+    }
+
+    func startListener() -> EventLoopFuture<Void> {
+        let gid: UInt32?
+        switch SocketGroup.resolve(config.group) {
+        case .success(let resolved): gid = resolved
+        case .failure(let message):
+            return loop.makeFailedFuture(DaemonError("console \(config.name): \(message)"))
+        }
+        let fd: SystemPackage.FileDescriptor
+        do {
+            fd = try UnixSocket.listen(path: socketPath, group: gid, mode: 0o660)
+        } catch {
+            return loop.makeFailedFuture(DaemonError("console \(config.name): cannot listen on \(socketPath): \(error)"))
+        }
+        let high = config.clientQueueBytes
+        return ServerBootstrap(group: loop)
+            .serverChannelOption(.backlog, value: 128)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: high / 2, high: high))
+            .childChannelOption(.allowRemoteHalfClosure, value: false)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ClientHandler(hub: self))
+                }
+            }
+            .withBoundSocket(fd.rawValue)
+            .map { channel in
+                self.listener = channel
+            }
+    }
+
+    /// Ends the console: clients are told why and closed, the device is released, the
+    /// socket removed.
+    func stop(reason: String) -> EventLoopFuture<Void> {
+        loop.preconditionInEventLoop()
+        stopped = true
+        reopenTimer?.cancel()
+        reopenTimer = nil
+        for client in clients {
+            client.close(notice: reason)
+        }
+        closeSource()
+        log?.close()
+        let closed = listener?.close() ?? loop.makeSucceededVoidFuture()
+        return closed.recover { _ in }.map {
+            UnixSocket.remove(path: self.socketPath)
+        }
+    }
+
+    func nextSessionID() -> String {
+        sessionCounter += 1
+        return "\(config.name)-\(Int(WallClock.monotonicSeconds() * 1000) % 100_000_000)-\(sessionCounter)"
+    }
+
+    // MARK: clients
+
+    func attach(channel: Channel) -> ClientSession {
+        loop.preconditionInEventLoop()
+        let now = WallClock.monotonicSeconds()
+        let session = ClientSession(
+            id: nextSessionID(), channel: channel, uid: UInt32.max, pid: -1, userName: "?", now: now)
+        peerCredentials(of: channel).whenComplete { result in
+            switch result {
+            case .success(let cred):
+                self.admit(session, uid: cred.uid, pid: cred.pid)
+            case .failure(let error):
+                // Fail closed: without verified credentials nobody gets in.
+                self.logger.warning("refused a client: cannot read its credentials: \(error)")
+                session.close(notice: "cannot verify who you are; closing")
+            }
+        }
+        return session
+    }
+
+    private func admit(_ session: ClientSession, uid: UInt32, pid: Int32) {
+        guard !session.closing else { return }
+        session.verified(uid: uid, pid: pid, userName: Accounts.userName(uid) ?? "uid\(uid)")
+        if clients.count >= config.maxClients {
+            logger.warning("refused \(session.userName) (pid \(pid)): console has \(clients.count) clients, the maximum")
+            session.close(notice: "console \(config.name) already has \(config.maxClients) clients; try later")
+            return
+        }
+        clients.append(session)
+        session.notice("authorized")
+        logger.info("client \(session.id) attached: \(session.userName) uid \(uid) pid \(pid)")
+        session.replayTimer = loop.scheduleTask(in: ConsoleHub.replayGrace) {
+            self.sendReplayIfDue(session)
+        }
+    }
+
+    func detach(_ session: ClientSession) {
+        loop.preconditionInEventLoop()
+        session.closing = true
+        session.replayTimer?.cancel()
+        guard let index = clients.firstIndex(where: { $0 === session }) else { return }
+        clients.remove(at: index)
+        if writeLockHolder === session {
+            writeLockHolder = nil
+        }
+        logger.info("client \(session.id) left: \(session.who), \(session.bytesIn) bytes in, \(session.bytesOut) bytes out")
+        if session.identity != nil && !session.isProbe {
+            broadcast(notice: "\(session.who) disconnected")
+        }
+    }
+
+    func protocolError(_ session: ClientSession, _ what: String) {
+        logger.warning("client \(session.id) (\(session.who)) broke the protocol: \(what)")
+        session.close(notice: "protocol error: \(what); closing")
+    }
+
+    func tooSlow(_ session: ClientSession) {
+        guard !session.closing else { return }
+        logger.warning("client \(session.id) (\(session.who)) fell more than \(config.clientQueueBytes) bytes behind; cut off")
+        // The notice cannot go through the full queue; closing is what matters.
+        session.closing = true
+        session.replayTimer?.cancel()
+        session.channel.close(promise: nil)
+        broadcast(notice: "\(session.who) was too slow and was disconnected", except: session)
+    }
+
+    func sendReplayIfDue(_ session: ClientSession) {
+        guard !session.replayDone, !session.closing else { return }
+        session.replayDone = true
+        session.replayTimer?.cancel()
+        guard session.wantsReplay, replay.count > 0 else { return }
+        send(data: replay.contents(), to: session)
+    }
+
+    func send(data bytes: [UInt8], to session: ClientSession) {
+        session.send(FrameWriter.data(bytes, maxPayload: session.maxDataPayload, allocator: session.channel.allocator))
+    }
+
+    func broadcast(notice text: String, except excluded: ClientSession? = nil) {
+        guard !clients.isEmpty else { return }
+        let buffer = FrameWriter.notice(text, allocator: clients[0].channel.allocator)
+        for client in clients where client !== excluded && client.identity != nil {
+            client.send(buffer)
+        }
+    }
+
+    /// Extension frame to rtty/1 clients only.
+    func broadcastExtended(_ frame: Frame) {
+        for client in clients where client.extended {
+            client.send(frame)
+        }
+    }
+
+    // MARK: device output
+
+    /// The hot path: one read from the device goes to the replay ring, the log and every
+    /// client. Each wire form is framed once and the same buffer is queued to every client.
+    func deviceOutput(_ buffer: ByteBuffer) {
+        // Replay must reach a new client before live output, and must not include this read.
+        for client in clients where !client.replayDone {
+            sendReplayIfDue(client)
+        }
+        buffer.withUnsafeReadableBytes { bytes in
+            replay.append(bytes)
+            log?.write(bytes)
+        }
+        var classic: ByteBuffer?
+        var extended: ByteBuffer?
+        for client in clients where !client.closing {
+            let framed: ByteBuffer
+            if client.extended {
+                if extended == nil {
+                    extended = FrameWriter.data(buffer.readableBytesView, maxPayload: Frame.extendedMaxPayload, allocator: client.channel.allocator)
+                }
+                framed = extended!
+            } else {
+                if classic == nil {
+                    classic = FrameWriter.data(buffer.readableBytesView, maxPayload: Frame.classicMaxPayload, allocator: client.channel.allocator)
+                }
+                framed = classic!
+            }
+            client.send(framed)
+        }
+    }
+}
+
+struct DaemonError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension ConsoleHub {
+    /// A reload changed this console: apply what changed, keep the clients attached.
+    func reconfigure(_ new: Config.Console) -> EventLoopFuture<Void> {
+        let old = config
+        config = new
+        if old.replayBytes != new.replayBytes { replay.resize(capacity: new.replayBytes) }
+        if old.log != new.log || old.timestamps != new.timestamps || old.logMaxBytes != new.logMaxBytes || old.logKeep != new.logKeep {
+            openLog()
+        }
+        if old.source != new.source || old.settings != new.settings {
+            settings = new.settings
+            closeSource()
+            backoff = SourceBackoff()
+            state = .down("reconfigured")
+            broadcast(notice: "console reconfigured: \(new.source.describe), \(settings.short)")
+            log?.mark("console reconfigured: \(new.source.describe), \(settings.short)")
+            openSource()
+        }
+        guard old.group != new.group || old.clientQueueBytes != new.clientQueueBytes else {
+            return loop.makeSucceededVoidFuture()
+        }
+        // The socket must be recreated; attached clients keep their connections.
+        let closing = listener?.close() ?? loop.makeSucceededVoidFuture()
+        listener = nil
+        return closing.recover { _ in }.flatMap { self.startListener() }
+    }
+}

@@ -1,0 +1,255 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RTTYCore
+import RTTYSystem
+import SystemPackage
+
+/// What is open for a console: the NIO channel carrying its bytes, plus what NIO does not
+/// expose: a descriptor for termios and BREAK (devices, exec ptys) and the child (exec).
+struct OpenSource {
+    var channel: Channel
+    var control: SystemPackage.FileDescriptor?
+    var child: Int32?
+}
+
+/// Reopen delays after a device is lost: 0.5 s doubling to 30 s. The delay resets only when
+/// the device stayed up for a while, so a command that dies at once is not re-run in a
+/// tight loop.
+struct SourceBackoff {
+    static let first = 0.5
+    static let limit = 30.0
+    static let stableAfter = 5.0
+    private(set) var next = SourceBackoff.first
+
+    mutating func failed() -> Double {
+        let delay = next
+        next = min(next * 2, SourceBackoff.limit)
+        return delay
+    }
+
+    mutating func wasUp(for seconds: Double) {
+        if seconds >= SourceBackoff.stableAfter { next = SourceBackoff.first }
+    }
+}
+
+/// Passes device output to the console and reports its loss (EIO from a closed pty, EOF
+/// from a socket, hang-up of a serial line).
+final class DeviceHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let hub: ConsoleHub
+    private var lossReason: String?
+
+    init(hub: ConsoleHub) {
+        self.hub = hub
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        hub.deviceOutput(unwrapInboundIn(data))
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        hub.deviceWritabilityChanged(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let io = error as? IOError, io.errnoCode == EIO_CODE {
+            lossReason = "hang-up (EIO)"
+        } else {
+            lossReason = "\(error)"
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        hub.deviceClosed(context.channel, reason: lossReason ?? "end of file")
+        context.fireChannelInactive()
+    }
+}
+
+private let EIO_CODE: CInt = 5
+
+extension ConsoleHub {
+    /// Opens the console's source; on failure the console stays listed and retries.
+    func openSource() {
+        loop.preconditionInEventLoop()
+        guard !stopped, source == nil else { return }
+        reopenTimer = nil
+        switch config.source {
+        case .device(let path):
+            do {
+                let fd = try Device.open(path)
+                do {
+                    try Termios.configureLine(fd, settings)
+                } catch {
+                    try? fd.close()
+                    throw error
+                }
+                adoptPipe(fd, child: nil)
+            } catch {
+                sourceFailed("cannot open \(path): \(error)")
+            }
+        case .exec(let argv, let rows, let cols):
+            do {
+                let child = try Spawn.underPty(argv, environment: execEnvironment(), rows: rows, cols: cols)
+                adoptPipe(child.master, child: child.pid)
+            } catch {
+                sourceFailed("cannot run \(argv.joined(separator: " ")): \(error)")
+            }
+        case .unix(let path):
+            ClientBootstrap(group: loop)
+                .channelOption(.allowRemoteHalfClosure, value: false)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DeviceHandler(hub: self))
+                    }
+                }
+                .connect(unixDomainSocketPath: path)
+                .whenComplete { result in
+                    switch result {
+                    case .success(let channel):
+                        self.sourceOpened(OpenSource(channel: channel, control: nil, child: nil))
+                    case .failure(let error):
+                        self.sourceFailed("cannot connect to \(path): \(error)")
+                    }
+                }
+        }
+    }
+
+    /// Hands a tty or pty master to NIO. NIO takes a dup and hides it, so the original
+    /// stays ours for termios, BREAK and window size.
+    private func adoptPipe(_ fd: SystemPackage.FileDescriptor, child: Int32?) {
+        let dup: SystemPackage.FileDescriptor
+        do {
+            dup = try fd.duplicate()
+        } catch {
+            try? fd.close()
+            if let child { Spawn.signal(child, SIGKILL_VALUE) }
+            sourceFailed("cannot duplicate the device descriptor: \(error)")
+            return
+        }
+        NIOPipeBootstrap(group: loop)
+            .channelOption(.allowRemoteHalfClosure, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DeviceHandler(hub: self))
+                }
+            }
+            .takingOwnershipOfDescriptor(inputOutput: dup.rawValue)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    self.sourceOpened(OpenSource(channel: channel, control: fd, child: child))
+                case .failure(let error):
+                    try? fd.close()
+                    if let child { Spawn.terminate(child, grace: 0) }
+                    self.sourceFailed("cannot watch the device: \(error)")
+                }
+            }
+    }
+
+    private func execEnvironment() -> [String] {
+        [
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "TERM=vt100",
+            "RTTY_CONSOLE=\(config.name)",
+        ]
+    }
+
+    private func sourceOpened(_ opened: OpenSource) {
+        if stopped {
+            opened.channel.close(promise: nil)
+            release(opened)
+            return
+        }
+        source = opened
+        let wasDown = state
+        state = .up(since: WallClock.monotonicSeconds())
+        logger.info("source open: \(config.source.describe)")
+        if case .down(let reason) = wasDown, reason != "not opened yet" {
+            log?.mark("device back")
+            broadcast(notice: "device back")
+        }
+    }
+
+    private func sourceFailed(_ reason: String) {
+        // Report a new problem loudly once; the same failure again on each retry quietly.
+        if case .down(let previous) = state, previous == reason {
+            logger.debug("\(reason); retrying")
+        } else {
+            logger.error("\(reason); retrying with back-off")
+        }
+        state = .down(reason)
+        scheduleReopen(after: backoff.failed())
+    }
+
+    private func scheduleReopen(after seconds: Double) {
+        guard !stopped else { return }
+        reopenTimer?.cancel()
+        reopenTimer = loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+            self.reopenTimer = nil
+            self.openSource()
+        }
+    }
+
+    /// The device went away: tell everyone, keep the clients, reopen later.
+    func deviceClosed(_ channel: Channel, reason: String) {
+        guard let current = source, current.channel === channel else { return }
+        source = nil
+        var why = reason
+        if let child = current.child, let status = Spawn.reapSoon(child) {
+            why = "command \(status)"
+        }
+        release(current)
+        if case .up(let since) = state {
+            backoff.wasUp(for: WallClock.monotonicSeconds() - since)
+        }
+        state = .down(why)
+        resumeInput()
+        guard !stopped else { return }
+        log?.mark("device lost: \(why)")
+        broadcast(notice: "device lost: \(why); reopening")
+        logger.warning("device lost: \(why)")
+        scheduleReopen(after: backoff.failed())
+    }
+
+    func closeSource() {
+        guard let current = source else { return }
+        source = nil
+        current.channel.close(promise: nil)
+        release(current)
+    }
+
+    /// Closes our descriptor and ends the command of an exec console off the event loop
+    /// (a stubborn child may take a second to die).
+    private func release(_ opened: OpenSource) {
+        try? opened.control?.close()
+        if let child = opened.child {
+            Spawn.signal(child, SIGHUP_VALUE)
+            if Spawn.reap(child) == nil {
+                NIOThreadPool.singleton.submit { _ in Spawn.terminate(child, grace: 1.0) }
+            }
+        }
+    }
+
+    func deviceWritabilityChanged(_ writable: Bool) {
+        if writable { resumeInput() } else { pauseInput() }
+    }
+
+    private func pauseInput() {
+        guard !inputPaused else { return }
+        inputPaused = true
+        for client in clients { client.channel.setOption(.autoRead, value: false).whenFailure { _ in } }
+    }
+
+    func resumeInput() {
+        guard inputPaused else { return }
+        inputPaused = false
+        for client in clients { client.channel.setOption(.autoRead, value: true).whenFailure { _ in } }
+    }
+}
+
+private let SIGHUP_VALUE: CInt = 1
+private let SIGKILL_VALUE: CInt = 9

@@ -1,0 +1,40 @@
+import NIOCore
+import RTTYCore
+
+/// Builds wire frames into ByteBuffers. Device output is framed once per read and the same
+/// buffer is written to every client of that kind (classic or rtty/1).
+enum FrameWriter {
+    static func frame(_ frame: Frame, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: Frame.headerSize + frame.payload.count)
+        buffer.writeInteger(frame.flagsAndType)
+        buffer.writeInteger(frame.value)
+        buffer.writeBytes(frame.payload)
+        return buffer
+    }
+
+    /// A NOTICE, cut to what a classic client can hold.
+    static func notice(_ text: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        frame(.withPayload(.notice, Array(text.utf8.prefix(Frame.classicMaxPayload))), allocator: allocator)
+    }
+
+    /// `bytes` as consecutive DATA frames of at most `maxPayload` bytes each.
+    static func data(_ bytes: ByteBufferView, maxPayload: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let frames = (bytes.count + maxPayload - 1) / maxPayload
+        var out = allocator.buffer(capacity: bytes.count + frames * Frame.headerSize)
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = min(start + maxPayload, bytes.endIndex)
+            out.writeInteger(UInt16(Frame.Kind.data.rawValue))
+            out.writeInteger(UInt16(end - start))
+            out.writeBytes(bytes[start..<end])
+            start = end
+        }
+        return out
+    }
+
+    static func data(_ bytes: [UInt8], maxPayload: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var tmp = allocator.buffer(capacity: bytes.count)
+        tmp.writeBytes(bytes)
+        return data(tmp.readableBytesView, maxPayload: maxPayload, allocator: allocator)
+    }
+}

@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Plain blocking standard I/O for small helper programs (the demo guest).
+public enum Console {
+    public static func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+
+    /// The pty turns "\n" into "\r\n" itself (ONLCR).
+    public static func writeLine(_ text: String) { write(text + "\n") }
+
+    public static func writeError(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress!, $0.count) }
+    }
+
+    /// Flushes C stdio buffers (Swift's print); `stdout` itself cannot be named in Swift 6.
+    public static func flushAll() { fflush(nil) }
+
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A line from standard input without its line end; nil at end of input.
+    public static func readLine() -> String? {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = Glibc.read(0, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+            if byte == 10 || byte == 13 { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+    }
+
+    public static func sleep(milliseconds: Int) { usleep(useconds_t(milliseconds * 1000)) }
+
+    public static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
+}

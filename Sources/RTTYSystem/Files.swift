@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+public enum Files {
+    /// mkdir -p: each missing component is made with `mode`; existing directories are fine.
+    public static func makeDirectory(_ path: String, mode: UInt16) throws(SystemError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, mode_t(mode)) != 0 && errno != EEXIST {
+                throw SystemError("mkdir", current, Errno(rawValue: errno))
+            }
+        }
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+            throw SystemError("mkdir", path + " (exists and is not a directory)", .fileExists)
+        }
+    }
+
+    public static func isSocket(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    public static func canReadWrite(_ path: String) -> Bool { access(path, R_OK | W_OK) == 0 }
+
+    public static func ttyName(_ fd: FileDescriptor) -> String? {
+        var name = [CChar](repeating: 0, count: 256)
+        guard ttyname_r(fd.rawValue, &name, name.count) == 0 else { return nil }
+        return String(cStringBytes: name)
+    }
+
+    public static func rename(_ from: String, to: String) throws(SystemError) {
+        try syscall("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
+    }
+
+    /// Names in a directory (without . and ..), sorted.
+    public static func list(_ directory: String) throws(SystemError) -> [String] {
+        guard let dir = opendir(directory) else { throw SystemError("open directory", directory, Errno(rawValue: errno)) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+}
+
+public enum PidFile {
+    /// Writes our pid; refuses when the file names another live process.
+    public static func write(_ path: String) throws(SystemError) {
+        if let text = try? TextFile.read(path), let pid = Int32(text.split(separator: "\n").first ?? ""),
+            pid != getpid(), pid > 0, kill(pid, 0) == 0
+        {
+            throw SystemError("write pid file", "\(path) (rttyd pid \(pid) is running)", .fileExists)
+        }
+        try TextFile.write(path, "\(getpid())\n")
+    }
+
+    public static func remove(_ path: String) {
+        _ = unlink(path)
+    }
+}

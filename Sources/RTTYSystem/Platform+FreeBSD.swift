@@ -1,0 +1,10 @@
+#if os(FreeBSD)
+import Glibc
+
+/// FreeBSD: speed_t is the rate itself, so every rate the driver accepts is "standard".
+/// Consoles are /dev/cuau* (serial), /dev/cuaU* (USB) and /dev/nmdm*A|B (bhyve).
+enum PlatformSpeed {
+    static let placeholder = speed_t(9600)
+    static func standard(_ rate: Int) -> speed_t? { speed_t(rate) }
+}
+#endif

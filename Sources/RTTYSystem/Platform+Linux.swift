@@ -1,0 +1,22 @@
+#if os(Linux)
+import Glibc
+
+/// Linux: speed_t is a code from the B* table; other rates need termios2/BOTHER (C shim).
+enum PlatformSpeed {
+    static let placeholder = speed_t(B38400)
+
+    private static let table: [Int: speed_t] = [
+        50: speed_t(B50), 75: speed_t(B75), 110: speed_t(B110), 134: speed_t(B134), 150: speed_t(B150),
+        200: speed_t(B200), 300: speed_t(B300), 600: speed_t(B600), 1200: speed_t(B1200),
+        1800: speed_t(B1800), 2400: speed_t(B2400), 4800: speed_t(B4800), 9600: speed_t(B9600),
+        19200: speed_t(B19200), 38400: speed_t(B38400), 57600: speed_t(B57600),
+        115200: speed_t(B115200), 230400: speed_t(B230400), 460800: speed_t(B460800),
+        500000: speed_t(B500000), 576000: speed_t(B576000), 921600: speed_t(B921600),
+        1000000: speed_t(B1000000), 1152000: speed_t(B1152000), 1500000: speed_t(B1500000),
+        2000000: speed_t(B2000000), 2500000: speed_t(B2500000), 3000000: speed_t(B3000000),
+        3500000: speed_t(B3500000), 4000000: speed_t(B4000000),
+    ]
+
+    static func standard(_ rate: Int) -> speed_t? { table[rate] }
+}
+#endif

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Who this process runs as.
+public enum ProcessIdentity {
+    public static var effectiveUID: UInt32 { geteuid() }
+    public static var effectiveGID: UInt32 { getegid() }
+    public static var isRoot: Bool { geteuid() == 0 }
+    public static var pid: Int32 { getpid() }
+
+    /// Supplementary groups of this process.
+    public static func groups() -> [UInt32] {
+        let count = getgroups(0, nil)
+        guard count > 0 else { return [] }
+        var list = [gid_t](repeating: 0, count: Int(count))
+        let got = getgroups(count, &list)
+        return got > 0 ? Array(list.prefix(Int(got))) : []
+    }
+
+    /// The absolute path of the running executable (/proc/self/exe on Linux).
+    public static func executablePath() -> String? {
+        #if os(Linux)
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        #else
+        return nil
+        #endif
+    }
+}

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain thread for one blocking loop (a client's keyboard), so it never holds up an
+/// event loop or the Swift concurrency pool.
+public final class ReaderThread: @unchecked Sendable {
+    private let body: @Sendable () -> Void
+
+    public init(_ body: @escaping @Sendable () -> Void) {
+        self.body = body
+    }
+
+    public func start() {
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(self)
+        let result = pthread_create(&thread, nil, { raw in
+            let me = Unmanaged<ReaderThread>.fromOpaque(raw!).takeRetainedValue()
+            me.body()
+            return nil
+        }, box.toOpaque())
+        if result == 0 {
+            pthread_detach(thread)
+        } else {
+            box.release()
+        }
+    }
+}
+
+public enum Signals {
+    /// ~^Z: stop ourselves as a shell's Ctrl-Z would.
+    public static func stopSelf() {
+        _ = kill(getpid(), SIGTSTP)
+    }
+}

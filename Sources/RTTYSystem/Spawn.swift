@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRTTYShims
+import SystemPackage
+
+public struct SpawnedChild: Sendable {
+    public let master: FileDescriptor
+    public let pid: Int32
+}
+
+/// Commands of exec consoles: run under a new pty, reaped, ended.
+public enum Spawn {
+    public static func underPty(_ argv: [String], environment: [String], rows: Int, cols: Int) throws(SystemError) -> SpawnedChild {
+        guard let path = argv.first, path.hasPrefix("/") else {
+            throw SystemError("run", argv.first ?? "(empty command)", .invalidArgument)
+        }
+        let cArgv = argv.map { strdup($0) }
+        let cEnv = environment.map { strdup($0) }
+        defer {
+            cArgv.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var argvPointers: [UnsafePointer<CChar>?] = cArgv.map { UnsafePointer($0) } + [nil]
+        var envPointers: [UnsafePointer<CChar>?] = cEnv.map { UnsafePointer($0) } + [nil]
+        var master: CInt = -1
+        var pid: pid_t = 0
+        try syscall("run", path) {
+            rtty_spawn_pty(&argvPointers, &envPointers, UInt16(clamping: rows), UInt16(clamping: cols), &master, &pid)
+        }
+        return SpawnedChild(master: FileDescriptor(rawValue: master), pid: pid)
+    }
+
+    /// nil while the child runs; else how it ended ("exited 3", "killed by signal 9").
+    public static func reap(_ pid: Int32) -> String? {
+        var status: CInt = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == 0 { return nil }
+        if result < 0 { return errno == ECHILD ? "ended" : nil }
+        if status & 0x7F == 0 { return "exited \((status >> 8) & 0xFF)" }
+        return "killed by signal \(status & 0x7F)"
+    }
+
+    /// The pty reports the hang-up a moment before the exiting child can be reaped: wait
+    /// up to 50 ms for its status.
+    public static func reapSoon(_ pid: Int32) -> String? {
+        for _ in 0..<10 {
+            if let status = reap(pid) { return status }
+            usleep(5_000)
+        }
+        return nil
+    }
+
+    public static func signal(_ pid: Int32, _ sig: CInt) {
+        _ = kill(pid, sig)
+    }
+
+    /// SIGTERM, up to `grace` seconds to go, then SIGKILL; always reaps. Blocking.
+    public static func terminate(_ pid: Int32, grace: Double) {
+        guard reap(pid) == nil else { return }
+        _ = kill(pid, SIGTERM)
+        var waited = 0.0
+        while waited < grace {
+            if reap(pid) != nil { return }
+            usleep(20_000)
+            waited += 0.02
+        }
+        _ = kill(pid, SIGKILL)
+        var status: CInt = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+}

@@ -1,0 +1,50 @@
+import SystemPackage
+
+public enum TextFile {
+    /// The largest file read whole (configs, ACLs); a bigger one is refused, not loaded.
+    public static let maxBytes = 4 << 20
+
+    public static func read(_ path: String) throws(SystemError) -> String {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+        } catch {
+            throw SystemError("open", path, error as? Errno ?? .ioError)
+        }
+        defer { try? fd.close() }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n: Int
+            do {
+                n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
+            } catch {
+                throw SystemError("read", path, error as? Errno ?? .ioError)
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk.prefix(n))
+            guard bytes.count <= maxBytes else { throw SystemError("read", path, .fileTooLarge) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension TextFile {
+    /// Writes a small file whole (mode 0644), replacing it.
+    public static func write(_ path: String, _ text: String) throws(SystemError) {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        } catch {
+            throw SystemError("open", path, error as? Errno ?? .ioError)
+        }
+        defer { try? fd.close() }
+        do {
+            _ = try fd.writeAll(Array(text.utf8))
+        } catch {
+            throw SystemError("write", path, error as? Errno ?? .ioError)
+        }
+    }
+}

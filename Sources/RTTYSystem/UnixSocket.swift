@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+public enum UnixSocket {
+    /// Listens on `path` with the given group and mode, never more open than that: the
+    /// socket is bound inside a fresh 0700 directory next to `path`, given its group and
+    /// mode there, then renamed into place (which also replaces a stale socket left by a
+    /// crash). A socket some live process still answers on, or a non-socket file, is
+    /// refused. The descriptor is non-blocking and close-on-exec.
+    public static func listen(path: String, group: UInt32?, mode: UInt16) throws(SystemError) -> FileDescriptor {
+        try checkLength(path)
+        if Files.exists(path) {
+            guard Files.isSocket(path) else {
+                throw SystemError("listen on", "\(path) (exists and is not a socket; remove it)", .fileExists)
+            }
+            if let live = try? connect(path: path) {
+                try? live.close()
+                throw SystemError("listen on", "\(path) (another daemon is serving it)", .addressInUse)
+            }
+        }
+        let parent = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        var template = Array((parent + "/.rtty-bind-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp in", parent, Errno(rawValue: errno)) }
+        let privateDir = String(cString: made)
+        let staging = privateDir + "/s"
+        defer {
+            _ = unlink(staging)
+            _ = rmdir(privateDir)
+        }
+        let raw = try syscall("socket", path) {
+            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        }
+        let fd = FileDescriptor(rawValue: raw)
+        do throws(SystemError) {
+            var address = try socketAddress(staging)
+            try syscall("bind", staging) {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(raw, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+            }
+            if let group {
+                try syscall("chown", "\(staging) to group \(group)") { chown(staging, uid_t.max, group) }
+            }
+            try syscall("chmod", staging) { chmod(staging, mode_t(mode)) }
+            try syscall("listen", path) { Glibc.listen(raw, 128) }
+            try Files.rename(staging, to: path)
+        } catch {
+            try? fd.close()
+            throw error
+        }
+        return fd
+    }
+
+    /// A blocking connection to a Unix stream socket.
+    public static func connect(path: String) throws(SystemError) -> FileDescriptor {
+        try checkLength(path)
+        let raw = try syscall("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var address = try socketAddress(path)
+        do throws(SystemError) {
+            try syscall("connect to", path) {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(raw, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+            }
+        } catch {
+            close(raw)
+            throw error
+        }
+        return FileDescriptor(rawValue: raw)
+    }
+
+    /// Removes a socket node (never any other kind of file).
+    public static func remove(path: String) {
+        if Files.isSocket(path) { _ = unlink(path) }
+    }
+
+    private static func checkLength(_ path: String) throws(SystemError) {
+        guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
+            throw SystemError("use socket path", "\(path) (longer than \(MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1) bytes)", .fileNameTooLong)
+        }
+    }
+
+    private static func socketAddress(_ path: String) throws(SystemError) -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return address
+    }
+}

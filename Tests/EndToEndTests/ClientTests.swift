@@ -1,0 +1,88 @@
+import Foundation
+import RTTYCore
+import RTTYSystem
+import Testing
+
+/// The built `rtty` client against the built daemon, as scripts and users run it.
+@Suite struct ClientTests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs rtty with `input` on a pipe as its stdin.
+    static func rtty(_ arguments: [String], input: String, timeout: Double = 20) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("rtty"))
+        process.arguments = arguments
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(input.data(using: .utf8)!)
+        try stdin.fileHandleForWriting.close()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        try waitUntil(timeout: timeout, "rtty to exit") { !process.isRunning }
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func pipedInputReachesTheDeviceAndOutputComesBack() throws {
+        let env = try TestEnvironment()
+        try env.writeConfig(
+            """
+            [console.sh]
+            exec = ["/bin/sh", "-c", "while read line; do echo \\"answer:$line\\"; done"]
+            """)
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("source open")
+        let run = try Self.rtty(["--socket-dir", env.socketDir, "--timeout", "2", "sh"], input: "question\n")
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("answer:question"))
+    }
+
+    @Test func listShowsConsolesWithState() throws {
+        let env = try TestEnvironment()
+        let guest = try PtyGuest()
+        try env.writeConfig(
+            """
+            [console.up1]
+            device = "\(guest.devicePath)"
+            [console.down1]
+            device = "\(env.root)/missing"
+            """)
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForSockets(["up1", "down1"])
+        try daemon.waitForLog("source open")
+        let run = try Self.rtty(["--socket-dir", env.socketDir], input: "")
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.contains("up1") && $0.contains("up") })
+        #expect(lines.contains { $0.contains("down1") && $0.contains("down") })
+        #expect(!run.stdout.contains("control"))
+    }
+
+    @Test func readOnlyClientCannotType() throws {
+        let env = try TestEnvironment()
+        let guest = try PtyGuest()
+        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"")
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("source open")
+        let run = try Self.rtty(["--socket-dir", env.socketDir, "-r", "--timeout", "1", "pbx"], input: "forbidden\n")
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("read-only"))
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect((try? guest.waitFor("forbidden", timeout: 0.5)) == nil)
+    }
+
+    @Test func unreachableSocketSaysWhy() throws {
+        let env = try TestEnvironment()
+        let run = try Self.rtty(["--socket-dir", env.socketDir, "nosuch"], input: "")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains(env.socketDir + "/nosuch"))
+    }
+}

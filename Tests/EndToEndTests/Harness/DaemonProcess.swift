@@ -1,0 +1,135 @@
+import Foundation
+import RTTYSystem
+
+/// Paths of the built executables: next to the test bundle in .build/<config>/.
+enum BuiltProducts {
+    static var directory: URL {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.pathComponents.count > 1 {
+            url.deleteLastPathComponent()
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("rttyd").path) {
+                return url
+            }
+        }
+        return URL(fileURLWithPath: ".build/debug").standardizedFileURL
+    }
+
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A temp directory holding one daemon's config, sockets and logs.
+final class TestEnvironment {
+    let root: String
+    var socketDir: String { root + "/run" }
+    var logDir: String { root + "/log" }
+    var configPath: String { root + "/rtty.conf" }
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("rtty-e2e-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        root = base.path
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    /// A config with the standard [paths] in this environment plus `body`.
+    func writeConfig(_ body: String, defaults: String = "") throws {
+        let text = """
+            [paths]
+            socket_dir = "\(socketDir)"
+            control = "\(socketDir)/control"
+            log_dir = "\(logDir)"
+            audit_log = "\(logDir)/audit.jsonl"
+            session_dir = "\(logDir)/sessions"
+            access = "\(root)/access"
+            pid_file = "\(socketDir)/rttyd.pid"
+
+            [defaults]
+            group = "\(Accounts.groupName(getegid()) ?? "root")"
+            \(defaults)
+
+            \(body)
+            """
+        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    func socket(_ console: String) -> String { socketDir + "/" + console }
+    func log(_ console: String) -> String { logDir + "/" + console + ".log" }
+
+    func logContents(_ console: String) -> Data { (try? Data(contentsOf: URL(fileURLWithPath: log(console)))) ?? Data() }
+}
+
+/// The built rttyd, started on an environment's config; stopped with SIGTERM on deinit.
+final class DaemonProcess: @unchecked Sendable {
+    let process = Process()
+    let env: TestEnvironment
+    private let stderrPipe = Pipe()
+    private let stderrLock = NSLock()
+    private var stderrData = Data()
+
+    init(_ env: TestEnvironment, arguments: [String] = []) throws {
+        self.env = env
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("rttyd"))
+        process.arguments = ["--config", env.configPath, "--log-level", "debug"] + arguments
+        process.standardError = stderrPipe
+        process.standardOutput = FileHandle.nullDevice
+        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let chunk = handle.availableData
+            guard let self, !chunk.isEmpty else { return }
+            self.stderrLock.lock()
+            self.stderrData.append(chunk)
+            self.stderrLock.unlock()
+        }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = nil
+    }
+
+    var stderr: String {
+        stderrLock.lock()
+        defer { stderrLock.unlock() }
+        return String(decoding: stderrData, as: UTF8.self)
+    }
+
+    /// Waits until every named console socket exists.
+    func waitForSockets(_ consoles: [String], timeout: Double = 10) throws {
+        try waitUntil(timeout: timeout, "sockets \(consoles) of rttyd; stderr:\n\(stderr)") {
+            consoles.allSatisfy { Files.isSocket(env.socket($0)) }
+        }
+    }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// SIGTERM and wait; returns the exit status.
+    @discardableResult
+    func stop(timeout: Double = 10) throws -> Int32 {
+        signal(SIGTERM)
+        try waitUntil(timeout: timeout, "rttyd to exit") { !process.isRunning }
+        return process.terminationStatus
+    }
+
+    func waitForLog(_ text: String, timeout: Double = 10) throws {
+        try waitUntil(timeout: timeout, "rttyd to log \"\(text)\"; stderr:\n\(stderr)") { stderr.contains(text) }
+    }
+}
+
+func waitUntil(timeout: Double, _ what: @autoclosure () -> String, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return }
+        usleep(20_000)
+    }
+    if try condition() { return }
+    throw HarnessError("timed out after \(timeout) s waiting for \(what())")
+}

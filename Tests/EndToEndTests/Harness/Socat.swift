@@ -1,0 +1,30 @@
+import Foundation
+
+/// A `socat` process, the fake serial line or fake VM socket of many tests.
+final class Socat {
+    let process = Process()
+
+    init(_ arguments: [String]) throws {
+        guard let path = Socat.executable else {
+            throw HarnessError("socat is not installed (apt-get install socat); .ci/run installs it")
+        }
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    static var executable: String? {
+        ["/usr/bin/socat", "/usr/local/bin/socat"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        // SIGKILL: the test runner's blocked signal mask is inherited, so SIGTERM may wait.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
