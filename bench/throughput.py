@@ -5,7 +5,7 @@ relaying the same kind of pty to a Unix socket, in the same run.
 Usage: bench/throughput.py [--mib 64] [--clients 20] [--runs 3] [--rttyd PATH]
 Prints a table (medians) and writes it to bench/results/throughput.txt.
 """
-import argparse, os, pty, shutil, signal, statistics, subprocess, sys, tempfile, time, tty
+import argparse, grp, os, pty, shutil, signal, statistics, subprocess, sys, tempfile, time, tty
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -62,6 +62,7 @@ access = "{work}/access"
 pid_file = "{work}/run/rttyd.pid"
 [defaults]
 log = false
+group = "{grp.getgrgid(os.getegid()).gr_name}"
 client_queue_bytes = 268435456
 [console.bench]
 device = "{slave_path}"
@@ -122,10 +123,11 @@ def main():
         rows[f"rttyd, {a.clients} clients"].append(total / run_rttyd(a.rttyd, total, a.clients))
     base = statistics.median(rows["socat, 1 client"])
     lines = [f"# throughput: {a.mib} MiB from a pty guest, median of {a.runs} runs, {os.cpu_count()} cores",
-             f"{'path':<24} {'MB/s per client':>16} {'ratio to socat':>15}"]
+             f"{'path':<24} {'MB/s per client':>16} {'MB/s all clients':>17} {'ratio to socat':>15}"]
     for name, values in rows.items():
         m = statistics.median(values)
-        lines.append(f"{name:<24} {m / 1e6:>16.1f} {m / base:>15.2f}")
+        n = a.clients if name.endswith("clients") else 1
+        lines.append(f"{name:<24} {m / 1e6:>16.1f} {m * n / 1e6:>17.1f} {m / base:>15.2f}")
     text = "\n".join(lines)
     print(text)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
