@@ -24,6 +24,9 @@ final class ClientSession: @unchecked Sendable {
     var bytesOut = 0
     var toldReadOnly = false
     var closing = false
+    var admitted = false
+    /// Why the session ended, for the audit record; nil = the client left.
+    var endReason: String?
     /// Session metadata from rtty-shell (SSH_CONNECTION, SSH_TTY, TERM, COMMAND).
     var metadata: [String: String] = [:]
     var replayTimer: Scheduled<Void>?
@@ -52,6 +55,12 @@ final class ClientSession: @unchecked Sendable {
         let parts = identity.split(separator: "@", maxSplits: 1)
         let claimedTTY = parts.count == 2 ? String(parts[1]) : "?"
         return "\(userName)@\(claimedTTY)"
+    }
+
+    /// "10.0.0.7 51234" from SSH_CONNECTION ("client port server port").
+    static func clientAddress(_ connection: String) -> String? {
+        let parts = connection.split(separator: " ")
+        return parts.count >= 2 ? "\(parts[0]) \(parts[1])" : nil
     }
 
     var maxDataPayload: Int { extended ? Frame.extendedMaxPayload : Frame.classicMaxPayload }

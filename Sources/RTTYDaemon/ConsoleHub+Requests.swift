@@ -86,7 +86,7 @@ extension ConsoleHub {
             return
         }
         client.extended = true
-        if hello.readOnly { client.rights = .readOnly }
+        if hello.readOnly { client.rights = .readOnly }  // may lower what the ACL gave, never raise
         if hello.noReplay { client.wantsReplay = false }
         client.isProbe = hello.probe
         let compact = settings.summary.replacingSpaces(with: ",")
@@ -162,6 +162,7 @@ extension ConsoleHub {
         }
         let by = client.map { " (by \($0.who))" } ?? " (by rttyctl)"
         log?.mark("line settings now \(settings.short)\(by)")
+        record(.settings, client, ("settings", .text(settings.summary)))
         broadcast(notice: "line settings now \(settings.short)\(by)")
         broadcastExtended(.withText(.settings, settings.summary))
         logger.notice("line settings now \(settings.summary)\(by)")
@@ -183,6 +184,7 @@ extension ConsoleHub {
         loop.scheduleTask(in: ConsoleHub.breakDuration) { LineBreak.stop(fd) }
         let by = client?.who ?? "rttyctl"
         log?.mark("BREAK (by \(by))")
+        record(.breakSent, client)
         client?.notice("BREAK")
         broadcast(notice: "BREAK sent by \(by)", except: client)
         logger.notice("BREAK sent by \(by)")

@@ -13,6 +13,8 @@ final class ConsoleHub: @unchecked Sendable {
 
     let loop: EventLoop
     let logger: Logger
+    let access: AccessControl
+    let audit: AuditLog
     var config: Config.Console
     let paths: Config.Paths
     var settings: LineSettings
@@ -42,8 +44,10 @@ final class ConsoleHub: @unchecked Sendable {
         var word: String { isUp ? "up" : "down" }
     }
 
-    init(config: Config.Console, paths: Config.Paths, loop: EventLoop, logger: Logger) {
+    init(config: Config.Console, paths: Config.Paths, loop: EventLoop, access: AccessControl, audit: AuditLog, logger: Logger) {
         self.config = config
+        self.access = access
+        self.audit = audit
         self.paths = paths
         self.loop = loop
         self.settings = config.settings
@@ -114,6 +118,7 @@ final class ConsoleHub: @unchecked Sendable {
         reopenTimer?.cancel()
         reopenTimer = nil
         for client in clients {
+            client.endReason = reason
             client.close(notice: reason)
         }
         closeSource()
@@ -121,6 +126,38 @@ final class ConsoleHub: @unchecked Sendable {
         let closed = listener?.close() ?? loop.makeSucceededVoidFuture()
         return closed.recover { _ in }.map {
             UnixSocket.remove(path: self.socketPath)
+        }
+    }
+
+    /// An audit record about this console, and a client of it when given.
+    func record(_ kind: AuditEvent.Kind, _ session: ClientSession? = nil, _ details: (String, AuditEvent.Detail)...) {
+        var event = AuditEvent(time: WallClock.now(), kind: kind, console: config.name)
+        if let session {
+            event.session = session.id
+            event.uid = session.uid
+            event.user = session.userName
+            event.from = session.metadata["SSH_CONNECTION"].flatMap(ClientSession.clientAddress)
+        }
+        event.details = details
+        audit.record(event)
+    }
+
+    /// After an ACL reload: end the sessions that lost their rights, downgrade the others.
+    func recheckAccess() {
+        for client in clients where client.admitted && !client.closing {
+            let decision = access.decide(uid: client.uid, console: config.name)
+            switch decision.rights {
+            case .none:
+                client.endReason = "access revoked"
+                logger.notice("ending \(client.id) of \(client.userName): access revoked (\(decision.why))")
+                client.close(notice: "access to console \(config.name) was revoked")
+            case .ro where client.rights == .readWrite:
+                client.rights = .readOnly
+                if writeLockHolder === client { writeLockHolder = nil }
+                client.notice("your access to console \(config.name) is now read-only")
+            default:
+                break
+            }
         }
     }
 
@@ -151,13 +188,23 @@ final class ConsoleHub: @unchecked Sendable {
 
     private func admit(_ session: ClientSession, uid: UInt32, pid: Int32) {
         guard !session.closing else { return }
-        session.verified(uid: uid, pid: pid, userName: Accounts.userName(uid) ?? "uid\(uid)")
+        let decision = access.decide(uid: uid, console: config.name)
+        session.verified(uid: uid, pid: pid, userName: decision.user)
+        guard decision.rights != .none else {
+            logger.warning("denied \(decision.user) (uid \(uid), pid \(pid)): \(decision.why)")
+            record(.denied, session, ("reason", .text(decision.why)))
+            session.close(notice: "access denied: \(decision.user) may not use console \(config.name)")
+            return
+        }
+        session.rights = decision.rights == .ro ? .readOnly : .readWrite
         if clients.count >= config.maxClients {
             logger.warning("refused \(session.userName) (pid \(pid)): console has \(clients.count) clients, the maximum")
             session.close(notice: "console \(config.name) already has \(config.maxClients) clients; try later")
             return
         }
         clients.append(session)
+        session.admitted = true
+        record(.sessionStart, session, ("rights", .text(session.rights.rawValue)), ("pid", .number(Int(pid))))
         session.notice("authorized")
         logger.info("client \(session.id) attached: \(session.userName) uid \(uid) pid \(pid)")
         session.replayTimer = loop.scheduleTask(in: ConsoleHub.replayGrace) {
@@ -175,12 +222,17 @@ final class ConsoleHub: @unchecked Sendable {
             writeLockHolder = nil
         }
         logger.info("client \(session.id) left: \(session.who), \(session.bytesIn) bytes in, \(session.bytesOut) bytes out")
+        record(
+            .sessionEnd, session, ("reason", .text(session.endReason ?? "client closed")),
+            ("duration", .seconds(WallClock.monotonicSeconds() - session.connectedAt)),
+            ("bytes_in", .number(session.bytesIn)), ("bytes_out", .number(session.bytesOut)))
         if session.identity != nil && !session.isProbe {
             broadcast(notice: "\(session.who) disconnected")
         }
     }
 
     func protocolError(_ session: ClientSession, _ what: String) {
+        session.endReason = "protocol error: \(what)"
         logger.warning("client \(session.id) (\(session.who)) broke the protocol: \(what)")
         session.close(notice: "protocol error: \(what); closing")
     }
@@ -189,6 +241,7 @@ final class ConsoleHub: @unchecked Sendable {
         guard !session.closing else { return }
         logger.warning("client \(session.id) (\(session.who)) fell more than \(config.clientQueueBytes) bytes behind; cut off")
         // The notice cannot go through the full queue; closing is what matters.
+        session.endReason = "too slow: more than \(config.clientQueueBytes) bytes behind"
         session.closing = true
         session.replayTimer?.cancel()
         session.channel.close(promise: nil)

@@ -170,6 +170,7 @@ extension ConsoleHub {
         logger.info("source open: \(config.source.describe)")
         if case .down(let reason) = wasDown, reason != "not opened yet" {
             log?.mark("device back")
+            record(.deviceBack)
             broadcast(notice: "device back")
         }
     }
@@ -210,6 +211,7 @@ extension ConsoleHub {
         resumeInput()
         guard !stopped else { return }
         log?.mark("device lost: \(why)")
+        record(.deviceLost, nil, ("reason", .text(why)))
         broadcast(notice: "device lost: \(why); reopening")
         logger.warning("device lost: \(why)")
         scheduleReopen(after: backoff.failed())

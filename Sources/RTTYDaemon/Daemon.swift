@@ -13,6 +13,8 @@ public final class Daemon: Service, @unchecked Sendable {
     private var config: Config
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
+    private var access: AccessControl
+    private var audit: AuditLog
     /// Touched only from `run()` (one task), so it needs no lock.
     private var hubs: [String: ConsoleHub] = [:]
 
@@ -21,6 +23,8 @@ public final class Daemon: Service, @unchecked Sendable {
         self.config = config
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: min(System.coreCount, 4))
+        self.access = AccessControl(path: config.paths.access, logger: logger)
+        self.audit = AuditLog(path: config.paths.auditLog, logger: logger)
     }
 
     /// Reads and checks a config file; the error names the file and what is wrong.
@@ -55,12 +59,18 @@ public final class Daemon: Service, @unchecked Sendable {
         logger.notice("rttyd stopping")
         await stopAll(reason: "rttyd shutting down")
         cleanUp()
+        audit.close()
         try? await group.shutdownGracefully()
     }
 
     private func prepareDirectories(_ paths: Config.Paths) throws {
         try Files.makeDirectory(paths.socketDir, mode: 0o755)
         try Files.makeDirectory(paths.logDir, mode: 0o750)
+        for file in [paths.auditLog, paths.access] {
+            if let slash = file.lastIndex(of: "/"), slash != file.startIndex {
+                try? Files.makeDirectory(String(file[..<slash]), mode: 0o750)
+            }
+        }
     }
 
     private func cleanUp() {
@@ -70,7 +80,7 @@ public final class Daemon: Service, @unchecked Sendable {
     }
 
     private func startConsole(_ console: Config.Console, paths: Config.Paths) async throws {
-        let hub = ConsoleHub(config: console, paths: paths, loop: group.next(), logger: logger)
+        let hub = ConsoleHub(config: console, paths: paths, loop: group.next(), access: access, audit: audit, logger: logger)
         try await hub.loop.flatSubmit { hub.start() }.get()
         hubs[console.name] = hub
     }
@@ -93,6 +103,12 @@ public final class Daemon: Service, @unchecked Sendable {
             return
         }
         var plan = ReloadPlan(old: config, new: new)
+        if new.paths.access != config.paths.access { access = AccessControl(path: new.paths.access, logger: logger) }
+        if new.paths.auditLog != config.paths.auditLog {
+            audit.close()
+            audit = AuditLog(path: new.paths.auditLog, logger: logger)
+        }
+        access.load()
         if plan.pathsChanged {
             logger.warning("[paths] changed: restarting every console")
             await stopAll(reason: "console restarting: rttyd paths changed")
@@ -125,7 +141,11 @@ public final class Daemon: Service, @unchecked Sendable {
             guard let hub = hubs[name] else { continue }
             hub.loop.execute { hub.log?.reopen() }
         }
+        for hub in hubs.values {
+            hub.loop.execute { hub.recheckAccess() }
+        }
         config = new
+        audit.record(AuditEvent(time: WallClock.now(), kind: .reload))
         logger.notice("configuration reloaded: \(plan.added.count) added, \(plan.removed.count) removed, \(plan.changed.count) changed")
     }
 }

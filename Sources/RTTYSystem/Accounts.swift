@@ -36,6 +36,15 @@ public enum Accounts {
         return user.pw_uid
     }
 
+    /// The primary group of a user, from the password database.
+    public static func primaryGroup(ofUser name: String) -> UInt32? {
+        var user = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        guard getpwnam_r(name, &user, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return user.pw_gid
+    }
+
     public static func currentUserName() -> String {
         userName(getuid()) ?? "\(getuid())"
     }

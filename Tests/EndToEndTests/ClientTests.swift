@@ -12,9 +12,9 @@ import Testing
     }
 
     /// Runs rtty with `input` on a pipe as its stdin.
-    static func rtty(_ arguments: [String], input: String, timeout: Double = 20) throws -> Run {
+    static func rtty(_ arguments: [String], input: String, timeout: Double = 20, executable: String? = nil) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("rtty"))
+        process.executableURL = URL(fileURLWithPath: executable ?? BuiltProducts.path("rtty"))
         process.arguments = arguments
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
         process.standardInput = stdin

@@ -1,0 +1,54 @@
+import Logging
+import NIOConcurrencyHelpers
+import RTTYCore
+import RTTYSystem
+
+/// The daemon's view of the ACL, shared by every console. Decisions are made from the
+/// uid the kernel reported for the socket, never from anything the client sent.
+final class AccessControl: Sendable {
+    private let state: NIOLockedValueBox<AccessList>
+    private let path: String
+    private let logger: Logger
+
+    init(path: String, logger: Logger) {
+        self.path = path
+        self.logger = logger
+        self.state = NIOLockedValueBox(AccessList())
+        load()
+    }
+
+    /// Reads the ACL again; a missing or unreadable file means nobody but root gets in.
+    func load() {
+        let list: AccessList
+        do {
+            list = AccessList(parsing: try TextFile.read(path), file: path)
+        } catch {
+            logger.warning("cannot read the ACL: \(error); only root (and the daemon's own user) may use consoles")
+            list = AccessList()
+        }
+        for problem in list.problems {
+            logger.warning("ACL \(problem)")
+        }
+        state.withLockedValue { $0 = list }
+    }
+
+    struct Decision {
+        let rights: AccessList.Rights
+        let user: String
+        let why: String
+    }
+
+    func decide(uid: UInt32, console: String) -> Decision {
+        let user = Accounts.userName(uid) ?? "uid\(uid)"
+        if uid == 0 { return Decision(rights: .rw, user: user, why: "root") }
+        if uid == ProcessIdentity.effectiveUID { return Decision(rights: .rw, user: user, why: "the daemon's own user") }
+        guard let name = Accounts.userName(uid) else {
+            return Decision(rights: .none, user: user, why: "uid \(uid) has no user name")
+        }
+        let primary = Accounts.primaryGroup(ofUser: name) ?? UInt32.max
+        let groups = Accounts.groups(ofUser: name, primary: primary).compactMap(Accounts.groupName)
+        let (rights, line) = state.withLockedValue { $0.decide(user: name, groups: groups, console: console) }
+        let why = line.map { "\(path) line \($0)" } ?? "no line of \(path) names this user and console"
+        return Decision(rights: rights, user: name, why: why)
+    }
+}

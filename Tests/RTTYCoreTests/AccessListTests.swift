@@ -1,0 +1,75 @@
+import Testing
+@testable import RTTYCore
+
+@Suite struct AccessListTests {
+    let acl = AccessList(
+        parsing: """
+            # who          consoles           rights
+            mallory        *                  none      # denied first: nothing later widens it
+            vixie          *                  rw
+            %ops           pbx,util,lab*      rw
+            guest          guests             ro
+            *              lobby              ro
+            mallory        lobby              rw
+            """, file: "/etc/rtty/access")
+
+    @Test(arguments: [
+        ("vixie", [String](), "pbx", AccessList.Rights.rw),
+        ("vixie", [], "anything", .rw),
+        ("alice", ["ops"], "lab7", .rw),
+        ("alice", ["ops"], "util", .rw),
+        ("alice", ["ops"], "guests", .none),
+        ("alice", ["dev"], "pbx", .none),
+        ("guest", [], "guests", .ro),
+        ("guest", [], "pbx", .none),
+        ("anyone", [], "lobby", .ro),
+        ("mallory", ["ops"], "pbx", .none),
+        ("mallory", [], "lobby", .none),
+    ])
+    func firstMatchingLineDecides(user: String, groups: [String], console: String, expected: AccessList.Rights) {
+        #expect(acl.decide(user: user, groups: groups, console: console).rights == expected)
+        #expect(acl.problems.isEmpty)
+    }
+
+    @Test func decisionNamesTheLine() {
+        #expect(acl.decide(user: "alice", groups: ["ops"], console: "lab1").line == 4)
+        #expect(acl.decide(user: "nobody", groups: [], console: "pbx").line == nil)
+    }
+
+    @Test func badLinesAreReportedAndGrantNothing() {
+        let bad = AccessList(
+            parsing: """
+                vixie pbx
+                bob/x pbx rw
+                carol a/b rw
+                dave pbx rwx
+                dave * rw
+                """, file: "access")
+        #expect(bad.problems.map(\.line) == [1, 2, 3, 4])
+        #expect(bad.problems.allSatisfy { $0.description.hasPrefix("access:") })
+        // A bad rights word is a denial for what it names, not a skipped line.
+        #expect(bad.decide(user: "dave", groups: [], console: "pbx").rights == .none)
+        #expect(bad.decide(user: "dave", groups: [], console: "other").rights == .rw)
+        #expect(bad.decide(user: "vixie", groups: [], console: "pbx").rights == .none)
+        #expect(AccessList().decide(user: "vixie", groups: [], console: "pbx").rights == .none)
+    }
+
+    @Test(arguments: [
+        ("lab*", "lab1", true), ("lab*", "lab", true), ("lab*", "xlab", false), ("l?b", "lab", true),
+        ("*", "", true), ("vm[0-9]", "vm7", true), ("vm[0-9]", "vmx", false), ("vm[!0-9]", "vmx", true),
+        ("*a*b", "xxaxxb", true), ("*a*b", "xxaxxc", false), ("pbx", "PBX", false),
+    ])
+    func globs(pattern: String, name: String, expected: Bool) {
+        #expect(Glob.matches(pattern, name) == expected)
+    }
+}
+
+@Suite struct AuditEventTests {
+    @Test func encodesOneEscapedJSONLine() {
+        var event = AuditEvent(
+            time: Timestamp(seconds: 0, nanoseconds: 0), kind: .sessionEnd, console: "pbx", session: "pbx-1-2",
+            uid: 1000, user: "vi\"xie", from: "10.0.0.7 51234")
+        event.details = [("reason", .text("line\nbreak\u{1}")), ("bytes_in", .number(12)), ("duration", .seconds(1.23456))]
+        #expect(event.jsonLine() == #"{"time":"1970-01-01T00:00:00.000Z","event":"session-end","console":"pbx","session":"pbx-1-2","uid":1000,"user":"vi\"xie","from":"10.0.0.7 51234","reason":"line\nbreak\u0001","bytes_in":12,"duration":1.234}"# + "\n")
+    }
+}
