@@ -2,47 +2,27 @@
 import Glibc
 #endif
 
-/// Users and groups from the system databases (getpwuid_r and friends).
+/// Users and groups from the system databases (the reentrant getpw*_r / getgr*_r calls).
 public enum Accounts {
     public static func groupID(named name: String) -> UInt32? {
-        var group = Glibc.group()
-        var result: UnsafeMutablePointer<Glibc.group>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        guard getgrnam_r(name, &group, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        return group.gr_gid
+        groupEntry { getgrnam_r(name, &$0, &$1, $1.count, &$2) }?.gid
     }
 
     public static func groupName(_ gid: UInt32) -> String? {
-        var group = Glibc.group()
-        var result: UnsafeMutablePointer<Glibc.group>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        guard getgrgid_r(gid, &group, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        return String(cString: group.gr_name)
+        groupEntry { getgrgid_r(gid, &$0, &$1, $1.count, &$2) }?.name
     }
 
     public static func userName(_ uid: UInt32) -> String? {
-        var user = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        guard getpwuid_r(uid, &user, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        return String(cString: user.pw_name)
+        userEntry { getpwuid_r(uid, &$0, &$1, $1.count, &$2) }?.name
     }
 
     public static func userID(named name: String) -> UInt32? {
-        var user = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        guard getpwnam_r(name, &user, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        return user.pw_uid
+        userEntry { getpwnam_r(name, &$0, &$1, $1.count, &$2) }?.uid
     }
 
     /// The primary group of a user, from the password database.
     public static func primaryGroup(ofUser name: String) -> UInt32? {
-        var user = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16_384)
-        guard getpwnam_r(name, &user, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        return user.pw_gid
+        userEntry { getpwnam_r(name, &$0, &$1, $1.count, &$2) }?.gid
     }
 
     public static func currentUserName() -> String {
@@ -58,5 +38,23 @@ public enum Accounts {
             guard getgrouplist(name, primary, &list, &count) >= 0 else { return [primary] }
         }
         return Array(list.prefix(Int(count)))
+    }
+
+    private typealias Lookup<Entry> = (inout Entry, inout [CChar], inout UnsafeMutablePointer<Entry>?) -> CInt
+
+    private static func userEntry(_ lookup: Lookup<passwd>) -> (name: String, uid: UInt32, gid: UInt32)? {
+        var entry = passwd()
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        var result: UnsafeMutablePointer<passwd>?
+        guard lookup(&entry, &buffer, &result) == 0, result != nil else { return nil }
+        return (String(cString: entry.pw_name), entry.pw_uid, entry.pw_gid)
+    }
+
+    private static func groupEntry(_ lookup: Lookup<group>) -> (name: String, gid: UInt32)? {
+        var entry = group()
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        var result: UnsafeMutablePointer<group>?
+        guard lookup(&entry, &buffer, &result) == 0, result != nil else { return nil }
+        return (String(cString: entry.gr_name), entry.gr_gid)
     }
 }

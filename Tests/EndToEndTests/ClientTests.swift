@@ -67,11 +67,8 @@ import Testing
     }
 
     @Test func readOnlyClientCannotType() throws {
-        let env = try TestEnvironment()
-        let guest = try PtyGuest()
-        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"")
-        let daemon = try DaemonProcess(env)
-        try daemon.waitForLog("source open")
+        let rig = try PtyConsoleRig()
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
         let run = try Self.rtty(["--socket-dir", env.socketDir, "-r", "--timeout", "1", "pbx"], input: "forbidden\n")
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("read-only"))

@@ -7,40 +7,8 @@ import Testing
 /// The built rttyd driven by a classic-protocol client over its console socket, with a
 /// pty as the device.
 @Suite struct ConsoleSessionTests {
-    /// One daemon with one device console backed by a pty guest.
-    struct Rig {
-        let env: TestEnvironment
-        let guest: PtyGuest
-        let daemon: DaemonProcess
-
-        init(console: String = "pbx", extra: String = "", defaults: String = "") throws {
-            env = try TestEnvironment()
-            guest = try PtyGuest()
-            try env.writeConfig(
-                """
-                [console.\(console)]
-                device = "\(guest.devicePath)"
-                baud = 115200
-                \(extra)
-                """, defaults: defaults)
-            daemon = try DaemonProcess(env)
-            try daemon.waitForSockets([console])
-            try daemon.waitForLog("source open")
-        }
-
-        func client(_ console: String = "pbx", who: String = "tester@pts/9") throws -> ProtocolClient {
-            let client = try ProtocolClient(socket: env.socket(console))
-            try client.waitForNotice(containing: "authorized")
-            try client.identify(who)
-            // The daemon names the verified user, keeping the tty part: wait until it has
-            // seen us, so later broadcasts are sure to include this client.
-            try client.waitForNotice(containing: "@" + who.split(separator: "@").last! + " connected")
-            return client
-        }
-    }
-
     @Test func classicClientGetsAuthorizedOutputAndTypesToDevice() throws {
-        let rig = try Rig()
+        let rig = try PtyConsoleRig()
         let client = try rig.client()
         #expect(client.notices.contains("\(Accounts.currentUserName())@pts/9 connected"))
         try rig.guest.write("login: ")
@@ -51,7 +19,7 @@ import Testing
     }
 
     @Test func everyClientGetsEveryByteAndSeesOthersComeAndGo() throws {
-        let rig = try Rig()
+        let rig = try PtyConsoleRig()
         let clients = try (0..<5).map { try rig.client(who: "user\($0)@pts/\($0)") }
         try clients[0].waitForNotice(containing: "@pts/4 connected")
         var expected: [UInt8] = []
@@ -73,7 +41,7 @@ import Testing
     }
 
     @Test func newClientGetsReplayFirst() throws {
-        let rig = try Rig(defaults: "replay_bytes = 64")
+        let rig = try PtyConsoleRig(defaults: "replay_bytes = 64")
         try rig.guest.write(String(repeating: "old ", count: 40) + "END-OF-HISTORY")
         try rig.daemon.waitUntilLogged(console: "pbx", contains: "END-OF-HISTORY", env: rig.env)
         let client = try rig.client()
@@ -85,7 +53,7 @@ import Testing
     }
 
     @Test func lineSettingsSetAndQueriedClassicallyAreRealAndAnnounced() throws {
-        let rig = try Rig()
+        let rig = try PtyConsoleRig()
         let setter = try rig.client(who: "setter@pts/1")
         let watcher = try rig.client(who: "watcher@pts/2")
         try setter.send(Frame(.baud, value: 9600))
@@ -124,7 +92,7 @@ import Testing
     }
 
     @Test func breakIsSentAnnouncedAndLogged() throws {
-        let rig = try Rig()
+        let rig = try PtyConsoleRig()
         let sender = try rig.client(who: "op@pts/1")
         let watcher = try rig.client(who: "other@pts/2")
         try sender.send(Frame(.breakSignal))
@@ -136,7 +104,7 @@ import Testing
     }
 
     @Test func tailWhosonAndVersionQueries() throws {
-        let rig = try Rig()
+        let rig = try PtyConsoleRig()
         try rig.guest.write(String(repeating: "a", count: 3000) + "TAILEND")
         let client = try rig.client()
         try client.waitForData(containing: "TAILEND")
@@ -153,7 +121,7 @@ import Testing
     }
 
     @Test func oversizedFrameEndsOnlyThatClient() throws {
-        let rig = try Rig()
+        let rig = try PtyConsoleRig()
         let good = try rig.client(who: "good@pts/1")
         let bad = try rig.client(who: "bad@pts/2")
         // The classic daemon's fatal input: a 20,000-byte DATA frame.

@@ -6,11 +6,8 @@ import Testing
 /// rtty/1 extensions: used only after HELLO, never seen by classic clients.
 @Suite struct ExtensionTests {
     @Test func customBaudThroughSettingsReachesTheDriverAndClassicClientsSeeOnlyNotices() throws {
-        let env = try TestEnvironment()
-        let guest = try PtyGuest()
-        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"")
-        let daemon = try DaemonProcess(env)
-        try daemon.waitForLog("source open")
+        let rig = try PtyConsoleRig()
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
         let modern = try ProtocolClient(socket: env.socket("pbx"))
         try modern.send(.withText(.hello, "rtty/1"))
         let hello = try modern.waitForFrame { $0.kind == .hello }
@@ -42,11 +39,8 @@ import Testing
     }
 
     @Test func readOnlySessionIsEnforcedByTheDaemon() throws {
-        let env = try TestEnvironment()
-        let guest = try PtyGuest()
-        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"")
-        let daemon = try DaemonProcess(env)
-        try daemon.waitForLog("source open")
+        let rig = try PtyConsoleRig()
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
         let viewer = try ProtocolClient(socket: env.socket("pbx"))
         try viewer.send(.withText(.hello, "rtty/1 ro"))
         #expect(try viewer.waitForFrame { $0.kind == .hello }.text.contains("rights=ro"))
@@ -57,7 +51,7 @@ import Testing
         try viewer.send(Frame(.baud, value: 300))
         #expect(try viewer.waitForFrame { $0.kind == .baud && !$0.query }.value == 0)
         #expect((try? guest.waitFor("rm", timeout: 1)) == nil)
-        #expect(try Termios.currentSettings(guest.pair.slave).baud == 9600)
+        #expect(try Termios.currentSettings(guest.pair.slave).baud == 115_200)
         try guest.write("but it can watch")
         try viewer.waitForData(containing: "but it can watch")
     }
@@ -88,11 +82,8 @@ import Testing
     }
 
     @Test func probeAnswersWithoutAnnouncingItself() throws {
-        let env = try TestEnvironment()
-        let guest = try PtyGuest()
-        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"")
-        let daemon = try DaemonProcess(env)
-        try daemon.waitForLog("source open")
+        let rig = try PtyConsoleRig()
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
         let watcher = try ProtocolClient(socket: env.socket("pbx"))
         try watcher.identify("watcher@pts/1")
         try watcher.waitForNotice(containing: "@pts/1 connected")

@@ -6,11 +6,8 @@ import Testing
 /// Daemon lifecycle: sockets, reload, shutdown, device loss, slow clients, logs.
 @Suite struct LifecycleTests {
     @Test func socketIsMode0660AndPidFileWrittenThenEverythingRemovedOnSIGTERM() throws {
-        let env = try TestEnvironment()
-        let guest = try PtyGuest()
-        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"")
-        let daemon = try DaemonProcess(env)
-        try daemon.waitForSockets(["pbx"])
+        let rig = try PtyConsoleRig()
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
         let attrs = try FileManager.default.attributesOfItem(atPath: env.socket("pbx"))
         #expect((attrs[.posixPermissions] as? Int) == 0o660)
         #expect((attrs[.type] as? FileAttributeType) == .typeSocket)
@@ -85,11 +82,8 @@ import Testing
     }
 
     @Test func slowClientIsCutOffWhileFastClientAndLogGetEveryByte() throws {
-        let env = try TestEnvironment()
-        let guest = try PtyGuest()
-        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"\nclient_queue_bytes = 1048576\nreplay_bytes = 0")
-        let daemon = try DaemonProcess(env)
-        try daemon.waitForSockets(["pbx"])
+        let rig = try PtyConsoleRig(extra: "client_queue_bytes = 1048576\nreplay_bytes = 0")
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
         try daemon.waitForLog("source open")
         let slow = try ProtocolClient(socket: env.socket("pbx"))
         try slow.identify("slow@pts/1")
@@ -115,11 +109,8 @@ import Testing
     }
 
     @Test func consoleLogIsReopenedOnSIGHUP() throws {
-        let env = try TestEnvironment()
-        let guest = try PtyGuest()
-        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"", defaults: "timestamps = true")
-        let daemon = try DaemonProcess(env)
-        try daemon.waitForLog("source open")
+        let rig = try PtyConsoleRig(defaults: "timestamps = true")
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
         try guest.write("before rotation\n")
         try daemon.waitUntilLogged(console: "pbx", contains: "before rotation", env: env)
         let text = String(decoding: env.logContents("pbx"), as: UTF8.self)
