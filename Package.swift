@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "rttyd", targets: ["rttyd"]),
         .executable(name: "rtty", targets: ["rtty"]),
+        .executable(name: "rttyctl", targets: ["rttyctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -79,6 +80,15 @@ let package = Package(
                 "RTTYClient", "RTTYCore", "RTTYSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "rttyctl",
+            dependencies: [
+                "RTTYCore", "RTTYSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
         ),

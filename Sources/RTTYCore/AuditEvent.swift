@@ -9,6 +9,7 @@ public struct AuditEvent: Equatable, Sendable {
         case deviceLost = "device-lost"
         case deviceBack = "device-back"
         case reload
+        case kick
     }
 
     public var time: Timestamp
@@ -58,7 +59,12 @@ public struct AuditEvent: Equatable, Sendable {
         return "{" + fields.map { "\(quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}\n"
     }
 
-    private func quoted(_ text: String) -> String {
+    private func quoted(_ text: String) -> String { JSON.quote(text) }
+}
+
+/// The few JSON pieces rtty writes by hand (audit lines, control answers).
+public enum JSON {
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -77,5 +83,11 @@ public struct AuditEvent: Equatable, Sendable {
             }
         }
         return out + "\""
+    }
+
+    public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+
+    public static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { "\(quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }
 }

@@ -97,6 +97,8 @@ public struct Config: Equatable, Sendable {
 
     public var paths = Paths()
     public var defaults = Defaults()
+    /// Group (besides root) allowed on the control socket, i.e. to use rttyctl.
+    public var adminGroup = "rtty-admin"
     /// Consoles in file order; names are unique and valid (`ConsoleName`).
     public var consoles: [Console] = []
 

@@ -82,8 +82,20 @@ public enum ConfigParser {
 
         mutating func read(_ root: TOMLTable) throws(ConfigError) -> Config {
             var config = Config()
-            for key in root.keys where !["paths", "defaults", "console"].contains(key) {
-                throw fail(key, "unknown table or key; expected [paths], [defaults] or [console.NAME]")
+            for key in root.keys where !["paths", "defaults", "console", "control"].contains(key) {
+                throw fail(key, "unknown table or key; expected [paths], [defaults], [control] or [console.NAME]")
+            }
+            if let control = root["control"] {
+                guard let table = control.table else { throw fail("control", "expected a table") }
+                for key in table.keys where key != "admin_group" {
+                    throw fail("control.\(key)", "unknown key; expected admin_group")
+                }
+                if let group = table["admin_group"] {
+                    guard let name = group.string, !name.isEmpty, !name.contains(where: { $0 == ":" || $0 == " " || $0 == "/" }) else {
+                        throw fail("control.admin_group", "expected a group name such as \"rtty-admin\"")
+                    }
+                    config.adminGroup = name
+                }
             }
             if let paths = root["paths"] {
                 guard let table = paths.table else { throw fail("paths", "expected a table") }

@@ -135,41 +135,46 @@ extension ConsoleHub {
     }
 
     /// Applies "key=value ..." to the line, announces it to everyone and logs a marker.
-    @discardableResult
     func change(_ text: String, by client: ClientSession?) -> Bool {
         if let client, !mayWrite(client, "line settings change") { return false }
+        if let error = changeError(text, client: client) {
+            client?.refuse(error)
+            return false
+        }
+        return true
+    }
+
+    /// nil when applied; else why not, in words for the requester.
+    func changeError(_ text: String, client: ClientSession? = nil, admin: String = "rttyctl") -> String? {
         let updated: LineSettings
         do {
             updated = try settings.applying(text)
         } catch {
-            client?.refuse("bad setting \(error)")
-            return false
+            return "bad setting \(error)"
         }
         guard case .device(let path) = config.source else {
-            client?.refuse("console \(config.name) is not a serial line (\(config.source.kind)); it has no line settings")
-            return false
+            return "console \(config.name) is not a serial line (\(config.source.kind)); it has no line settings"
         }
         if let fd = source?.control {
             do {
                 try Termios.configureLine(fd, updated)
                 settings = (try? Termios.currentSettings(fd)) ?? updated
             } catch {
-                client?.refuse("cannot apply \(text) to \(path): \(error)")
-                return false
+                return "cannot apply \(text) to \(path): \(error)"
             }
         } else {
             settings = updated  // applied when the device is reopened
         }
-        let by = client.map { " (by \($0.who))" } ?? " (by rttyctl)"
+        let by = " (by \(client?.who ?? admin))"
         log?.mark("line settings now \(settings.short)\(by)")
         record(.settings, client, ("settings", .text(settings.summary)))
         broadcast(notice: "line settings now \(settings.short)\(by)")
         broadcastExtended(.withText(.settings, settings.summary))
         logger.notice("line settings now \(settings.summary)\(by)")
-        return true
+        return nil
     }
 
-    func sendBreak(by client: ClientSession?) {
+    func sendBreak(by client: ClientSession?, admin: String = "rttyctl") {
         if let client, !mayWrite(client, "BREAK") { return }
         guard let fd = source?.control else {
             client?.refuse("cannot send BREAK: \(source == nil ? "device is down" : "a \(config.source.kind) console has no serial line")")
@@ -182,7 +187,7 @@ extension ConsoleHub {
             return
         }
         loop.scheduleTask(in: ConsoleHub.breakDuration) { LineBreak.stop(fd) }
-        let by = client?.who ?? "rttyctl"
+        let by = client?.who ?? admin
         log?.mark("BREAK (by \(by))")
         record(.breakSent, client)
         client?.notice("BREAK")

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RTTYCore
@@ -15,8 +16,15 @@ public final class Daemon: Service, @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     private var access: AccessControl
     private var audit: AuditLog
-    /// Touched only from `run()` (one task), so it needs no lock.
-    private var hubs: [String: ConsoleHub] = [:]
+    /// Changed only by `run()` (start, reload, stop); read by control requests too.
+    private let hubTable = NIOLockedValueBox<[String: ConsoleHub]>([:])
+    private var hubs: [String: ConsoleHub] {
+        get { hubTable.withLockedValue { $0 } }
+        set { hubTable.withLockedValue { $0 = newValue } }
+    }
+    private var control: ControlServer?
+
+    func hubTableSnapshot() -> [String: ConsoleHub] { hubTable.withLockedValue { $0 } }
 
     public init(configPath: String, config: Config, logger: Logger) {
         self.configPath = configPath
@@ -52,11 +60,19 @@ public final class Daemon: Service, @unchecked Sendable {
             cleanUp()
             throw error
         }
+        let controlServer = ControlServer(daemon: self, adminGroup: config.adminGroup, logger: logger)
+        do {
+            try await controlServer.start(path: config.paths.control, on: group.next())
+            control = controlServer
+        } catch {
+            logger.error("no control socket, rttyctl will not work: \(config.paths.control): \(error)")
+        }
         logger.notice("rttyd running: \(hubs.count) consoles, sockets in \(config.paths.socketDir)")
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
             await reload()
         }
         logger.notice("rttyd stopping")
+        await control?.stop(path: config.paths.control)
         await stopAll(reason: "rttyd shutting down")
         cleanUp()
         audit.close()

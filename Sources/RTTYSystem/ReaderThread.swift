@@ -28,6 +28,11 @@ public final class ReaderThread: @unchecked Sendable {
 }
 
 public enum Signals {
+    /// rttyctl reload: the same path as an admin's `kill -HUP`.
+    public static func hangUpSelf() {
+        _ = kill(getpid(), SIGHUP)
+    }
+
     /// ~^Z: stop ourselves as a shell's Ctrl-Z would.
     public static func stopSelf() {
         _ = kill(getpid(), SIGTSTP)

@@ -1,0 +1,94 @@
+import NIOCore
+import RTTYCore
+import RTTYSystem
+
+/// rttyctl requests (docs/PROTOCOL.md, "Control socket").
+extension Daemon {
+    func control(_ words: [String], by admin: String) async -> String {
+        guard let command = words.first else { return ControlReply.error("empty request") }
+        let args = Array(words.dropFirst())
+        switch command {
+        case "status", "who":
+            let selected = sortedHubs().filter { args.isEmpty || args.contains($0.config.name) }
+            if let missing = args.first(where: { name in !selected.contains { $0.config.name == name } }) {
+                return ControlReply.error("no console \(missing); rttyctl status lists them")
+            }
+            var consoles: [String] = []
+            for hub in selected {
+                consoles.append((try? await hub.loop.submit { hub.statusJSON() }.get()) ?? "{}")
+            }
+            return ControlReply.ok([("consoles", JSON.array(consoles))])
+        case "kick":
+            guard args.count == 1 else { return ControlReply.error("usage: kick SESSION|USER") }
+            var kicked = 0
+            for hub in sortedHubs() {
+                kicked += (try? await hub.loop.submit { hub.kick(args[0], by: admin) }.get()) ?? 0
+            }
+            return kicked > 0 ? ControlReply.ok([("kicked", String(kicked))]) : ControlReply.error("no session or user \(args[0]) is attached; rttyctl who lists them")
+        case "break":
+            guard args.count == 1, let hub = hub(args[0]) else { return ControlReply.error("usage: break CONSOLE (a configured console)") }
+            let error = try? await hub.loop.submit { hub.adminBreak(by: admin) }.get()
+            return error.flatMap { $0 }.map(ControlReply.error) ?? ControlReply.ok()
+        case "set":
+            guard args.count >= 2, let hub = hub(args[0]) else { return ControlReply.error("usage: set CONSOLE key=value ... (keys baud, data, parity, stop, flow)") }
+            let text = args.dropFirst().joined(separator: " ")
+            let error = try? await hub.loop.submit { hub.adminChange(text, by: admin) }.get()
+            return error.flatMap { $0 }.map(ControlReply.error) ?? ControlReply.ok()
+        case "reload":
+            Signals.hangUpSelf()
+            return ControlReply.ok([("note", JSON.quote("reload requested; the daemon log says what changed"))])
+        default:
+            return ControlReply.error("unknown request \(command); rttyctl --help lists the commands")
+        }
+    }
+
+    private func hub(_ name: String) -> ConsoleHub? { hubTableSnapshot()[name] }
+
+    private func sortedHubs() -> [ConsoleHub] { hubTableSnapshot().values.sorted { $0.config.name < $1.config.name } }
+}
+
+extension ConsoleHub {
+    func statusJSON() -> String {
+        let now = WallClock.monotonicSeconds()
+        let sessions = clients.filter { $0.admitted }.map { client in
+            JSON.object([
+                ("session", JSON.quote(client.id)), ("user", JSON.quote(client.userName)), ("uid", String(client.uid)),
+                ("who", JSON.quote(client.who)), ("rights", JSON.quote(client.rights.rawValue)),
+                ("idle", String(Int(now - client.lastInput))), ("connected", String(Int(now - client.connectedAt))),
+                ("bytes_in", String(client.bytesIn)), ("bytes_out", String(client.bytesOut)),
+                ("from", JSON.quote(client.metadata["SSH_CONNECTION"].flatMap(ClientSession.clientAddress) ?? "local")),
+            ])
+        }
+        var fields: [(String, String)] = [
+            ("name", JSON.quote(config.name)), ("kind", JSON.quote(config.source.kind)),
+            ("source", JSON.quote(config.source.describe)), ("state", JSON.quote(state.word)),
+            ("settings", JSON.quote(settings.summary)), ("policy", JSON.quote(config.writePolicy.rawValue)),
+            ("clients", JSON.array(sessions)),
+        ]
+        if case .down(let reason) = state { fields.append(("reason", JSON.quote(reason))) }
+        return JSON.object(fields)
+    }
+
+    /// Ends the sessions with this id, or of this user; returns how many.
+    func kick(_ target: String, by admin: String) -> Int {
+        var count = 0
+        for client in clients where client.admitted && !client.closing && (client.id == target || client.userName == target) {
+            client.endReason = "kicked by \(admin)"
+            record(.kick, client, ("by", .text(admin)))
+            client.close(notice: "you were disconnected by \(admin)")
+            count += 1
+        }
+        return count
+    }
+
+    /// nil on success, else why not.
+    func adminBreak(by admin: String) -> String? {
+        guard source?.control != nil else { return "cannot send BREAK on \(config.name): \(source == nil ? "device is down (\(stateReason))" : "a \(config.source.kind) console has no serial line")" }
+        sendBreak(by: nil, admin: admin)
+        return nil
+    }
+
+    func adminChange(_ text: String, by admin: String) -> String? {
+        changeError(text, admin: admin)
+    }
+}

@@ -1,0 +1,247 @@
+import ArgumentParser
+import Foundation
+import RTTYCore
+import RTTYSystem
+
+@main
+struct RTTYCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rttyctl",
+        abstract: "Administer rttyd: consoles, sessions, line settings, ACL checks, logs.",
+        version: RTTYVersion.string,
+        subcommands: [Status.self, Who.self, Kick.self, Break.self, Set.self, Reload.self, Log.self, ACL.self])
+}
+
+struct ControlOptions: ParsableArguments {
+    @Option(name: .long, help: "rttyd's control socket.")
+    var control: String = "/run/rtty/control"
+
+    @Flag(name: .long, help: "Print the daemon's JSON answer, for scripts.")
+    var json = false
+
+    /// Sends one request; returns the answer object, or exits with the daemon's error.
+    func request(_ words: [String]) throws -> [String: Any] {
+        let fd: FileDescriptorBox
+        do {
+            fd = FileDescriptorBox(try UnixSocket.connect(path: control))
+        } catch {
+            throw Failure("cannot reach rttyd at \(control): \(error.errno) (is rttyd running? use --control PATH for another daemon)")
+        }
+        let answer = try fd.exchange(words.joined(separator: " ") + "\n")
+        guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else {
+            throw Failure("rttyd sent an answer that is not JSON: \(String(decoding: answer, as: UTF8.self).prefix(200))")
+        }
+        if json {
+            print(String(decoding: answer, as: UTF8.self), terminator: "")
+        }
+        guard object["ok"] as? Bool == true else {
+            throw Failure("rttyd: \(object["error"] as? String ?? "request refused")")
+        }
+        return object
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Consoles, device state, line settings and clients.")
+    @OptionGroup var options: ControlOptions
+    @Argument(help: "Consoles to show (default: all).") var consoles: [String] = []
+
+    func run() throws {
+        let answer = try options.request(["status"] + consoles)
+        guard !options.json else { return }
+        for console in answer["consoles"] as? [[String: Any]] ?? [] {
+            let clients = console["clients"] as? [[String: Any]] ?? []
+            var line = "\(console["name"] ?? "?")  \(console["state"] ?? "?")  \(console["kind"] ?? "?") \(console["source"] ?? "")  \(console["settings"] ?? "")  clients: \(clients.count)"
+            if let reason = console["reason"] as? String { line += "  (\(reason))" }
+            print(line)
+        }
+    }
+}
+
+struct Who: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Who is attached, to one console or all.")
+    @OptionGroup var options: ControlOptions
+    @Argument(help: "A console (default: all).") var console: String?
+
+    func run() throws {
+        let answer = try options.request(["who"] + (console.map { [$0] } ?? []))
+        guard !options.json else { return }
+        for console in answer["consoles"] as? [[String: Any]] ?? [] {
+            for client in console["clients"] as? [[String: Any]] ?? [] {
+                print("\(console["name"] ?? "?")  \(client["session"] ?? "?")  \(client["who"] ?? "?")  uid \(client["uid"] ?? "?")  \(client["rights"] ?? "?")  from \(client["from"] ?? "?")  idle \(client["idle"] ?? 0)s")
+            }
+        }
+    }
+}
+
+struct Kick: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Disconnect a session (by id) or every session of a user.")
+    @OptionGroup var options: ControlOptions
+    @Argument(help: "A session id from `rttyctl who`, or a user name.") var target: String
+
+    func run() throws {
+        let answer = try options.request(["kick", target])
+        if !options.json { print("disconnected \(answer["kicked"] ?? 0) session(s)") }
+    }
+}
+
+struct Break: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Send a BREAK on a console's serial line.")
+    @OptionGroup var options: ControlOptions
+    @Argument(help: "The console.") var console: String
+
+    func run() throws {
+        _ = try options.request(["break", console])
+        if !options.json { print("BREAK sent on \(console)") }
+    }
+}
+
+struct Set: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Change line settings, e.g. `rttyctl set pbx baud=115200 parity=none`.")
+    @OptionGroup var options: ControlOptions
+    @Argument(help: "The console.") var console: String
+    @Argument(help: "key=value pairs: baud, data, parity, stop, flow.") var settings: [String]
+
+    func validate() throws {
+        do {
+            _ = try LineSettings().applying(settings.joined(separator: " "))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func run() throws {
+        _ = try options.request(["set", console] + settings)
+        if !options.json { print("\(console): \(settings.joined(separator: " "))") }
+    }
+}
+
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Make rttyd re-read its configuration and ACL (as SIGHUP does).")
+    @OptionGroup var options: ControlOptions
+
+    func run() throws {
+        _ = try options.request(["reload"])
+        if !options.json { print("reload requested") }
+    }
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "rttyd's configuration file (for the log and ACL paths).")
+    var config: String = "/etc/rtty/rtty.conf"
+
+    func load() throws -> Config {
+        let text: String
+        do {
+            text = try TextFile.read(config)
+        } catch {
+            throw Failure("cannot read \(config): \(error.errno); use --config FILE")
+        }
+        return try ConfigParser.parse(text, file: config)
+    }
+}
+
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the end of a console's log; -f keeps following it.")
+    @OptionGroup var config: ConfigOption
+    @Argument(help: "The console.") var console: String
+    @Option(name: .short, help: "Lines to print.") var n: Int = 20
+    @Flag(name: .short, help: "Follow the log as it grows.") var f = false
+
+    func validate() throws {
+        guard n >= 0 else { throw ValidationError("-n must be 0 or more") }
+    }
+
+    func run() throws {
+        let parsed = try config.load()
+        guard parsed.console(named: console) != nil else { throw Failure("no console \(console) in \(config.config)") }
+        let path = parsed.paths.logDir + "/" + console + ".log"
+        var arguments = ["-n", String(n)]
+        if f { arguments.append("-F") }
+        let tail = Process()
+        tail.executableURL = URL(fileURLWithPath: "/usr/bin/tail")
+        tail.arguments = arguments + [path]
+        try tail.run()
+        tail.waitUntilExit()
+        if tail.terminationStatus != 0 { throw ExitCode(tail.terminationStatus) }
+    }
+}
+
+struct ACL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the ACL's rules and problems, or check one user and console.",
+        subcommands: [Show.self, Check.self], defaultSubcommand: Show.self)
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The effective rules, in the order they are tried.")
+        @OptionGroup var config: ConfigOption
+
+        func run() throws {
+            let path = try config.load().paths.access
+            let list = AccessList(parsing: (try? TextFile.read(path)) ?? "", file: path)
+            print("# \(path): the first line that matches user and console decides")
+            for rule in list.rules {
+                let who: String
+                switch rule.subject {
+                case .user(let name): who = name
+                case .group(let name): who = "%" + name
+                case .everyone: who = "*"
+                }
+                print("\(who)\t\(rule.consoles.joined(separator: ","))\t\(rule.rights.rawValue)\t# line \(rule.line)")
+            }
+            for problem in list.problems { print("# problem: \(problem)") }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "What a user may do on a console, and which line decided.")
+        @OptionGroup var config: ConfigOption
+        @Argument(help: "User name.") var user: String
+        @Argument(help: "Console name.") var console: String
+
+        func run() throws {
+            let path = try config.load().paths.access
+            guard let uid = Accounts.userID(named: user) else { throw Failure("no user \(user) on this system") }
+            if uid == 0 {
+                print("\(user) \(console): rw (root is always allowed)")
+                return
+            }
+            let text: String
+            do {
+                text = try TextFile.read(path)
+            } catch {
+                print("\(user) \(console): none (\(path) cannot be read: \(error.errno); nobody but root gets in)")
+                return
+            }
+            let list = AccessList(parsing: text, file: path)
+            let primary = Accounts.primaryGroup(ofUser: user) ?? UInt32.max
+            let groups = Accounts.groups(ofUser: user, primary: primary).compactMap(Accounts.groupName)
+            let (rights, line) = list.decide(user: user, groups: groups, console: console)
+            print("\(user) \(console): \(rights.rawValue) (\(line.map { "\(path) line \($0)" } ?? "no line matches"))")
+        }
+    }
+}
+
+/// Owns a connected socket for one request/answer exchange.
+final class FileDescriptorBox {
+    let fd: SystemPackageFD
+    init(_ fd: SystemPackageFD) { self.fd = fd }
+    deinit { try? fd.close() }
+
+    func exchange(_ request: String) throws -> Data {
+        _ = try Array(request.utf8).withUnsafeBytes { try fd.writeAll($0) }
+        var answer = Data()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while Poll.readable(fd, timeoutMilliseconds: 10_000) {
+            let n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+            if n == 0 { return answer }
+            answer.append(contentsOf: chunk.prefix(n))
+        }
+        throw Failure("rttyd did not answer within 10 s")
+    }
+}
