@@ -34,6 +34,7 @@ public final class Attachment: @unchecked Sendable {
     private var maxPayload = Frame.classicMaxPayload
     private var finished: EventLoopPromise<Int32>
     private var lineEnd: String
+    private var done = false
 
     public init(_ options: AttachOptions) {
         self.options = options
@@ -124,11 +125,14 @@ public final class Attachment: @unchecked Sendable {
     }
 
     func closedByDaemon() {
+        guard !done else { return }
         message("[connection closed]")
         finish(0)
     }
 
     func finish(_ status: Int32) {
+        guard !done else { return }
+        done = true
         restoreTerminal()
         finished.succeed(status)
         channel?.close(promise: nil)
@@ -201,7 +205,10 @@ public final class Attachment: @unchecked Sendable {
     private func suspend() {
         restoreTerminal()
         Signals.stopSelf()
-        if interactive { saved = try? Termios.makeRaw(.standardInput) }
+        if interactive {
+            saved = try? Termios.makeRaw(.standardInput)
+            lineEnd = "\r\n"
+        }
     }
 
     // MARK: to the daemon
@@ -232,7 +239,7 @@ public final class Attachment: @unchecked Sendable {
 
     /// Client messages go to stderr, so stdout carries console bytes only.
     private func message(_ text: String) {
-        writeError((interactive ? "\r\n" : "") + text.replacingNewlines(with: lineEnd) + lineEnd)
+        writeError((saved != nil ? "\r\n" : "") + text.replacingNewlines(with: lineEnd) + lineEnd)
     }
 
     private func writeError(_ text: String) {
@@ -241,6 +248,8 @@ public final class Attachment: @unchecked Sendable {
 
     private func restoreTerminal() {
         if let saved { Termios.restore(saved) }
+        saved = nil
+        lineEnd = "\n"
     }
 
     /// Signals: leave cleanly on TERM/HUP/INT, pass window changes on.

@@ -84,6 +84,10 @@ enum DemoSetup {
         let executable = ProcessIdentity.executablePath() ?? CommandLine.arguments[0]
         let group = Accounts.groupName(ProcessIdentity.effectiveGID) ?? "\(ProcessIdentity.effectiveGID)"
         try TextFile.write(path, Demo.config(stateDir: dir, executable: executable, group: group))
+        let access = dir + "/access"
+        if !Files.exists(access) {
+            try TextFile.write(access, "# who  consoles  rights   (rtty.access(5); the first matching line decides)\n\(Accounts.currentUserName())  *  rw\n")
+        }
         return path
     }
 
