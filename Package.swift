@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "rttyd", targets: ["rttyd"]),
         .executable(name: "rtty", targets: ["rtty"]),
         .executable(name: "rttyctl", targets: ["rttyctl"]),
+        .executable(name: "rtty-shell", targets: ["rtty-shell"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -37,6 +38,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libpam, for rtty-shell's PAM service.
+        .systemLibrary(name: "CPAM", path: "Sources/CPAM", providers: [.apt(["libpam0g-dev"])]),
+        // PAM conversation behind a small protocol, so tests can script it.
+        .target(name: "RTTYAuth", dependencies: ["CPAM"], swiftSettings: strict),
         // The daemon's services: consoles, listeners, logs.
         .target(
             name: "RTTYDaemon",
@@ -89,6 +94,14 @@ let package = Package(
                 "RTTYCore", "RTTYSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "rtty-shell",
+            dependencies: [
+                "RTTYClient", "RTTYCore", "RTTYSystem", "RTTYAuth",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -12,6 +12,8 @@ public struct AttachOptions: Sendable {
     public var timeout: Double?
     /// Escapes on a pipe; on a terminal they are always on.
     public var escapesOnPipe = false
+    /// Session metadata for the audit log (rtty-shell: SSH_CONNECTION, SSH_TTY, TERM, COMMAND).
+    public var metadata: [String: String] = [:]
 
     public init(socketPath: String) {
         self.socketPath = socketPath
@@ -87,6 +89,9 @@ public final class Attachment: @unchecked Sendable {
         if options.readOnly { hello += " ro" }
         if options.noReplay { hello += " noreplay" }
         send(.withText(.hello, hello))
+        if !options.metadata.isEmpty {
+            send(.withText(.metadata, options.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")))
+        }
         let tty = Files.ttyName(.standardInput).map { $0.replacingPrefix("/dev/", with: "") } ?? "pipe"
         send(.withText(.whosOn, "\(Accounts.currentUserName())@\(tty)"))
         if interactive {

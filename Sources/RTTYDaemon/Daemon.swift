@@ -35,16 +35,7 @@ public final class Daemon: Service, @unchecked Sendable {
         self.audit = AuditLog(path: config.paths.auditLog, logger: logger)
     }
 
-    /// Reads and checks a config file; the error names the file and what is wrong.
-    public static func loadConfig(_ path: String) throws -> Config {
-        let text: String
-        do {
-            text = try TextFile.read(path)
-        } catch {
-            throw ConfigError(file: path, line: nil, key: nil, message: "cannot read: \(error)")
-        }
-        return try ConfigParser.parse(text, file: path)
-    }
+    public static func loadConfig(_ path: String) throws -> Config { try ConfigFile.load(path) }
 
     public func run() async throws {
         try prepareDirectories(config.paths)

@@ -4,6 +4,21 @@ import Glibc
 import Darwin
 #endif
 
+public enum ProcessEnvironment {
+    public static func all() -> [String: String] {
+        var out: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                out[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            pointer += 1
+        }
+        return out
+    }
+}
+
 /// Plain blocking standard I/O for small helper programs (the demo guest).
 public enum Console {
     public static func write(_ text: String) {

@@ -10,6 +10,9 @@ public enum ProcessIdentity {
     public static var effectiveGID: UInt32 { getegid() }
     public static var isRoot: Bool { geteuid() == 0 }
     public static var pid: Int32 { getpid() }
+    public static var realUID: UInt32 { getuid() }
+    /// Running with a group other than the real one (installed setgid).
+    public static var isSetGID: Bool { getegid() != getgid() }
 
     /// Supplementary groups of this process.
     public static func groups() -> [UInt32] {

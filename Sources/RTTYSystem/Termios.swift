@@ -80,6 +80,16 @@ public enum Termios {
         return saved
     }
 
+    /// Echo off (for passwords); nil when `fd` is not a terminal.
+    public static func disableEcho(_ fd: FileDescriptor) -> SavedTerminal? {
+        var t = termios()
+        guard tcgetattr(fd.rawValue, &t) == 0 else { return nil }
+        let saved = SavedTerminal(fd: fd.rawValue, attributes: t)
+        t.c_lflag &= ~tcflag_t(ECHO)
+        _ = tcsetattr(fd.rawValue, TCSAFLUSH, &t)
+        return saved
+    }
+
     /// Best effort; safe to call more than once.
     public static func restore(_ saved: SavedTerminal) {
         var t = saved.attributes

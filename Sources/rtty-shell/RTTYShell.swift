@@ -1,0 +1,66 @@
+import RTTYAuth
+import RTTYClient
+import RTTYCore
+import RTTYSystem
+import UnixSignals
+
+/// The login shell of console users (rtty-shell(8)). No ArgumentParser here: sshd decides
+/// the arguments (`-rtty-shell`, or `rtty-shell -c COMMAND`), and anything else is refused.
+@main
+struct RTTYShell {
+    static func main() async {
+        let environment = ShellEnvironment()
+        let request = ShellRequest.parse(arguments: CommandLine.arguments, originalCommand: environment["SSH_ORIGINAL_COMMAND"])
+        let requested: String?
+        var readOnly: Bool
+        switch request {
+        case .refused(let message):
+            fail(message)
+        case .console(let name, let ro):
+            requested = name
+            readOnly = ro
+        }
+        let user = Accounts.currentUserName()
+        let config: Config
+        do {
+            config = try ConfigFile.load(environment.configPath)
+        } catch {
+            fail("rtty-shell: the console service is misconfigured (\(error)); tell an admin")
+        }
+        do {
+            try PAMLogin.run(
+                user: user, tty: environment["SSH_TTY"], remoteHost: environment.remoteHost,
+                conversation: TerminalConversation())
+        } catch {
+            fail("rtty-shell: login refused: \(error.message)")
+        }
+        let consoles = ShellConsoles(config: config, user: user)
+        var choice = ConsoleChoice.decide(requested: requested, allowed: consoles.allowed.map(\.name), user: user)
+        if case .menu(let names) = choice {
+            choice = Menu.ask(names, consoles: consoles)
+        }
+        guard case .attach(let name) = choice else {
+            if case .refuse(let message) = choice { fail(message) }
+            fail("rtty-shell: no console chosen")
+        }
+        if consoles.rights(of: name) == .ro { readOnly = true }
+        var options = AttachOptions(socketPath: config.paths.socketDir + "/" + name)
+        options.readOnly = readOnly
+        options.escapesOnPipe = false
+        options.metadata = environment.metadata
+        let attachment = Attachment(options)
+        let signals = Task {
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint, .sigwinch) {
+                attachment.handle(signal: String(signal.description.dropFirst(3)))
+            }
+        }
+        let status = await attachment.run()
+        signals.cancel()
+        Console.exit(status)
+    }
+
+    static func fail(_ message: String) -> Never {
+        Console.writeError(message + "\n")
+        Console.exit(1)
+    }
+}

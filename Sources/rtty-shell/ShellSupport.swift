@@ -1,0 +1,105 @@
+import RTTYAuth
+import RTTYClient
+import RTTYCore
+import RTTYSystem
+
+/// The ssh session's environment, as sshd sets it.
+struct ShellEnvironment {
+    private let values: [String: String]
+
+    init() {
+        values = ProcessEnvironment.all()
+    }
+
+    subscript(key: String) -> String? { values[key] }
+
+    /// RTTY_CONFIG is honoured only when the program is not running setgid, so tests can
+    /// point it elsewhere but a console user cannot.
+    var configPath: String {
+        if !ProcessIdentity.isSetGID, let path = values["RTTY_CONFIG"], !path.isEmpty { return path }
+        return "/etc/rtty/rtty.conf"
+    }
+
+    var remoteHost: String? {
+        values["SSH_CONNECTION"].flatMap { $0.split(separator: " ").first.map(String.init) }
+    }
+
+    /// What the daemon records about this session (it trusts none of it for access).
+    var metadata: [String: String] {
+        var out: [String: String] = [:]
+        for key in ["SSH_CONNECTION", "SSH_TTY", "TERM", "SSH_ORIGINAL_COMMAND"] {
+            if let value = values[key] { out[key == "SSH_ORIGINAL_COMMAND" ? "COMMAND" : key] = value }
+        }
+        return out
+    }
+}
+
+/// The consoles this user may use: sockets that exist, filtered by the ACL.
+struct ShellConsoles {
+    struct Entry {
+        let name: String
+        let rights: AccessList.Rights
+    }
+
+    let allowed: [Entry]
+
+    init(config: Config, user: String) {
+        let acl = AccessList(parsing: (try? TextFile.read(config.paths.access)) ?? "", file: config.paths.access)
+        let primary = Accounts.primaryGroup(ofUser: user) ?? UInt32.max
+        let groups = Accounts.groups(ofUser: user, primary: primary).compactMap(Accounts.groupName)
+        let isRoot = ProcessIdentity.realUID == 0
+        allowed = config.consoles.compactMap { console in
+            let rights = isRoot ? .rw : acl.decide(user: user, groups: groups, console: console.name).rights
+            return rights == .none ? nil : Entry(name: console.name, rights: rights)
+        }
+    }
+
+    func rights(of name: String) -> AccessList.Rights { allowed.first { $0.name == name }?.rights ?? .none }
+}
+
+/// The numbered menu for a user with several consoles; asks again on a bad answer.
+enum Menu {
+    static func ask(_ names: [String], consoles: ShellConsoles) -> ConsoleChoice {
+        for _ in 0..<10 {
+            Console.write("Consoles you may use:\n")
+            for (index, name) in names.enumerated() {
+                let rights = consoles.rights(of: name) == .ro ? " (read-only)" : ""
+                Console.write("  \(index + 1)) \(name)\(rights)\n")
+            }
+            Console.write("Console number or name (q to quit): ")
+            guard let answer = Console.readLine() else { return .refuse("rtty-shell: no console chosen") }
+            if answer.trimmingSpaces() == "q" { return .refuse("rtty-shell: bye") }
+            if let name = ConsoleChoice.pick(answer, from: names) { return .attach(name) }
+            Console.write("\"\(answer)\" is not in the list.\n")
+        }
+        return .refuse("rtty-shell: too many wrong answers")
+    }
+}
+
+/// PAM prompts on the terminal; secrets are read with echo off.
+final class TerminalConversation: PAMConversation {
+    func answer(_ prompt: String, echo: Bool) -> String? {
+        Console.write(prompt)
+        let saved = echo ? nil : Termios.disableEcho(.standardInput)
+        defer {
+            if let saved {
+                Termios.restore(saved)
+                Console.write("\n")
+            }
+        }
+        return Console.readLine()
+    }
+
+    func show(_ message: String, isError: Bool) {
+        if isError { Console.writeError(message + "\n") } else { Console.write(message + "\n") }
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\r" || c == "\n" || c == "\t" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\r" || c == "\n" || c == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
