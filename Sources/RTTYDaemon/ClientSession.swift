@@ -25,6 +25,7 @@ final class ClientSession: @unchecked Sendable {
     var toldReadOnly = false
     var closing = false
     var admitted = false
+    var startRecorded = false
     /// Why the session ended, for the audit record; nil = the client left.
     var endReason: String?
     /// Session metadata from rtty-shell (SSH_CONNECTION, SSH_TTY, TERM, COMMAND).

@@ -72,6 +72,7 @@ extension ConsoleHub {
     private func identify(_ client: ClientSession, as identity: String) {
         let first = client.identity == nil
         client.identity = identity
+        recordStart(client)
         sendReplayIfDue(client)
         guard first, !client.isProbe else { return }
         if config.writePolicy == .exclusive, writeLockHolder == nil, client.rights == .readWrite {

@@ -131,6 +131,10 @@ final class ConsoleHub: @unchecked Sendable {
 
     /// An audit record about this console, and a client of it when given.
     func record(_ kind: AuditEvent.Kind, _ session: ClientSession? = nil, _ details: (String, AuditEvent.Detail)...) {
+        record(kind, session, details)
+    }
+
+    func record(_ kind: AuditEvent.Kind, _ session: ClientSession?, _ details: [(String, AuditEvent.Detail)]) {
         var event = AuditEvent(time: WallClock.now(), kind: kind, console: config.name)
         if let session {
             event.session = session.id
@@ -140,6 +144,18 @@ final class ConsoleHub: @unchecked Sendable {
         }
         event.details = details
         audit.record(event)
+    }
+
+    /// The session-start record waits for the client's WHOSON, so that rtty-shell's
+    /// metadata (sent before it) is in it; a client that never says who it is gets its
+    /// start record when it leaves.
+    func recordStart(_ session: ClientSession) {
+        guard session.admitted, !session.startRecorded else { return }
+        session.startRecorded = true
+        var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
+        if let tty = session.metadata["SSH_TTY"] { details.append(("ssh_tty", .text(tty))) }
+        if let command = session.metadata["COMMAND"] { details.append(("command", .text(command))) }
+        record(.sessionStart, session, details)
     }
 
     /// After an ACL reload: end the sessions that lost their rights, downgrade the others.
@@ -204,7 +220,6 @@ final class ConsoleHub: @unchecked Sendable {
         }
         clients.append(session)
         session.admitted = true
-        record(.sessionStart, session, ("rights", .text(session.rights.rawValue)), ("pid", .number(Int(pid))))
         session.notice("authorized")
         logger.info("client \(session.id) attached: \(session.userName) uid \(uid) pid \(pid)")
         session.replayTimer = loop.scheduleTask(in: ConsoleHub.replayGrace) {
@@ -222,6 +237,7 @@ final class ConsoleHub: @unchecked Sendable {
             writeLockHolder = nil
         }
         logger.info("client \(session.id) left: \(session.who), \(session.bytesIn) bytes in, \(session.bytesOut) bytes out")
+        recordStart(session)
         record(
             .sessionEnd, session, ("reason", .text(session.endReason ?? "client closed")),
             ("duration", .seconds(WallClock.monotonicSeconds() - session.connectedAt)),

@@ -47,6 +47,9 @@ struct RTTYShell {
         var options = AttachOptions(socketPath: config.paths.socketDir + "/" + name)
         options.readOnly = readOnly
         options.escapesOnPipe = false
+        // Without a pty (`ssh host pbx < file`): send the input, then print what the
+        // console answers for a moment after it ends, then leave.
+        options.timeout = 2
         options.metadata = environment.metadata
         let attachment = Attachment(options)
         let signals = Task {

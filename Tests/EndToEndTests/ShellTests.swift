@@ -1,0 +1,134 @@
+import Foundation
+import RTTYCore
+import RTTYSystem
+import Testing
+
+/// rtty-shell as sshd starts it, with a test PAM stack through pam_wrapper (pam_matrix
+/// checks a password file), never touching /etc/pam.d.
+@Suite struct ShellTests {
+    static let pamWrapper = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so"
+    static let pamMatrix = "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so"
+    static var havePAMWrapper: Bool {
+        FileManager.default.fileExists(atPath: pamWrapper) || ProcessInfo.processInfo.environment["CI"] == "true"
+    }
+
+    struct ShellRig {
+        let env: TestEnvironment
+        let guests: [PtyGuest]
+        let daemon: DaemonProcess
+        let pamDir: String
+
+        init(consoles: [String]) throws {
+            env = try TestEnvironment()
+            let guests = try consoles.map { _ in try PtyGuest() }
+            self.guests = guests
+            try env.writeConfig(zip(consoles, guests).map { "[console.\($0)]\ndevice = \"\($1.devicePath)\"\n" }.joined(separator: "\n"))
+            daemon = try DaemonProcess(env)
+            try daemon.waitForSockets(consoles)
+            pamDir = env.root + "/pam"
+            try FileManager.default.createDirectory(atPath: pamDir, withIntermediateDirectories: true)
+            let user = Accounts.currentUserName()
+            try "\(user):secret:rtty\n".write(toFile: pamDir + "/passdb", atomically: true, encoding: .utf8)
+            try """
+                auth     required \(ShellTests.pamMatrix) passdb=\(pamDir)/passdb
+                account  required \(ShellTests.pamMatrix) passdb=\(pamDir)/passdb
+                """.write(toFile: pamDir + "/rtty", atomically: true, encoding: .utf8)
+        }
+
+        /// Runs rtty-shell as sshd would for `ssh host COMMAND` (no pty), input on a pipe.
+        func shell(_ arguments: [String], input: String, extraEnvironment: [String: String] = [:]) throws -> ClientTests.Run {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: BuiltProducts.path("rtty-shell"))
+            process.arguments = Array(arguments.dropFirst())
+            var environment = [
+                "PATH": "/usr/bin:/bin", "USER": Accounts.currentUserName(), "RTTY_CONFIG": env.configPath,
+                "SSH_CONNECTION": "192.0.2.7 51234 127.0.0.1 22",
+                "LD_PRELOAD": ShellTests.pamWrapper, "PAM_WRAPPER": "1", "PAM_WRAPPER_SERVICE_DIR": pamDir,
+            ]
+            environment.merge(extraEnvironment) { $1 }
+            process.environment = environment
+            let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = stdout
+            process.standardError = stderr
+            try process.run()
+            stdin.fileHandleForWriting.write(input.data(using: .utf8)!)
+            try stdin.fileHandleForWriting.close()
+            let out = stdout.fileHandleForReading.readDataToEndOfFile()
+            let err = stderr.fileHandleForReading.readDataToEndOfFile()
+            try waitUntil(timeout: 20, "rtty-shell to exit") { !process.isRunning }
+            return ClientTests.Run(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        }
+
+        var audit: String { (try? String(contentsOfFile: env.logDir + "/audit.jsonl", encoding: .utf8)) ?? "" }
+    }
+
+    @Test(arguments: [
+        "/usr/lib/openssh/sftp-server", "internal-sftp", "scp -t /tmp", "rsync --server -e.Lsfx . /tmp", "/bin/sh", "ls -la", "sh -c id",
+    ])
+    func refusesWhatIsNotAConsole(command: String) throws {
+        let rig = try ShellRig(consoles: ["pbx"])
+        let run = try rig.shell(["rtty-shell", "-c", command], input: "")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("only reaches consoles"), "\(run.stderr)")
+    }
+
+    @Test(.enabled(if: havePAMWrapper)) func rightPasswordLandsInTheNamedConsoleAndAuditsTheSshClient() throws {
+        let rig = try ShellRig(consoles: ["pbx", "util"])
+        try rig.guests[1].write("util says hello\r\n")
+        let run = try rig.shell(["rtty-shell", "-c", "util"], input: "secret\nshow version\r")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("util says hello"), "stdout: \(run.stdout) stderr: \(run.stderr)")
+        try rig.guests[1].waitFor("show version\r")
+        try waitUntil(timeout: 5, "a session-end record") { rig.audit.contains(#""event":"session-end""#) }
+        #expect(rig.audit.contains(#""from":"192.0.2.7 51234""#), "\(rig.audit)")
+        #expect(rig.audit.contains(#""command":"util""#) == false)  // -c, not ForceCommand: no SSH_ORIGINAL_COMMAND
+    }
+
+    @Test(.enabled(if: havePAMWrapper)) func wrongPasswordIsRefusedWithPAMsMessage() throws {
+        let rig = try ShellRig(consoles: ["pbx"])
+        let run = try rig.shell(["rtty-shell", "-c", "pbx"], input: "wrong\n")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("login refused"), "\(run.stderr)")
+        #expect((try? rig.guests[0].waitFor("wrong", timeout: 0.3)) == nil)
+    }
+
+    @Test(.enabled(if: havePAMWrapper)) func severalConsolesGetAMenuThatAsksAgain() throws {
+        let rig = try ShellRig(consoles: ["pbx", "util"])
+        try rig.guests[1].write("this is util")
+        let run = try rig.shell(["-rtty-shell"], input: "secret\n7\nutil\n")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("1) pbx"))
+        #expect(run.stdout.contains("2) util"))
+        #expect(run.stdout.contains("\"7\" is not in the list"))
+        #expect(run.stdout.contains("this is util"))
+    }
+
+    @Test(.enabled(if: havePAMWrapper)) func forceCommandOriginalCommandPicksTheConsole() throws {
+        let rig = try ShellRig(consoles: ["pbx", "util"])
+        try rig.guests[0].write("pbx here")
+        let run = try rig.shell(["rtty-shell", "-c", "rtty-shell"], input: "secret\n", extraEnvironment: ["SSH_ORIGINAL_COMMAND": "pbx"])
+        #expect(run.stdout.contains("pbx here"), "\(run.stderr)")
+    }
+}
+
+@Suite struct ShellRequestTests {
+    @Test func parsesWhatSshdPasses() {
+        #expect(ShellRequest.parse(arguments: ["-rtty-shell"], originalCommand: nil) == .console(nil, readOnly: false))
+        #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "pbx"], originalCommand: nil) == .console("pbx", readOnly: false))
+        #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "-r pbx"], originalCommand: nil) == .console("pbx", readOnly: true))
+        #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "x"], originalCommand: "util") == .console("util", readOnly: false))
+        if case .refused = ShellRequest.parse(arguments: ["rtty-shell", "--help"], originalCommand: nil) {} else { Issue.record("odd arguments accepted") }
+    }
+
+    @Test func consoleChoice() {
+        #expect(ConsoleChoice.decide(requested: nil, allowed: ["pbx"], user: "u") == .attach("pbx"))
+        #expect(ConsoleChoice.decide(requested: nil, allowed: ["a", "b"], user: "u") == .menu(["a", "b"]))
+        if case .refuse = ConsoleChoice.decide(requested: "c", allowed: ["a", "b"], user: "u") {} else { Issue.record("ungranted console chosen") }
+        if case .refuse = ConsoleChoice.decide(requested: nil, allowed: [], user: "u") {} else { Issue.record("no consoles but no refusal") }
+        #expect(ConsoleChoice.pick(" 2\r", from: ["a", "b"]) == "b")
+        #expect(ConsoleChoice.pick("b", from: ["a", "b"]) == "b")
+        #expect(ConsoleChoice.pick("3", from: ["a", "b"]) == nil)
+        #expect(ConsoleChoice.pick("0", from: ["a", "b"]) == nil)
+    }
+}
