@@ -5,30 +5,11 @@ import Testing
 
 /// The built `rtty` client against the built daemon, as scripts and users run it.
 @Suite struct ClientTests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
+    typealias Run = ProcessRun
 
     /// Runs rtty with `input` on a pipe as its stdin.
     static func rtty(_ arguments: [String], input: String, timeout: Double = 20, executable: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable ?? BuiltProducts.path("rtty"))
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(input.data(using: .utf8)!)
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        try waitUntil(timeout: timeout, "rtty to exit") { !process.isRunning }
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: err, as: UTF8.self))
+        try ProcessRun.run(executable ?? BuiltProducts.path("rtty"), arguments, input: input, timeout: timeout)
     }
 
     @Test func pipedInputReachesTheDeviceAndOutputComesBack() throws {

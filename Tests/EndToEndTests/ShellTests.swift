@@ -36,28 +36,15 @@ import Testing
         }
 
         /// Runs rtty-shell as sshd would for `ssh host COMMAND` (no pty), input on a pipe.
-        func shell(_ arguments: [String], input: String, extraEnvironment: [String: String] = [:]) throws -> ClientTests.Run {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: BuiltProducts.path("rtty-shell"))
-            process.arguments = Array(arguments.dropFirst())
+        func shell(_ arguments: [String], input: String, extraEnvironment: [String: String] = [:]) throws -> ProcessRun {
             var environment = [
                 "PATH": "/usr/bin:/bin", "USER": Accounts.currentUserName(), "RTTY_CONFIG": env.configPath,
                 "SSH_CONNECTION": "192.0.2.7 51234 127.0.0.1 22",
                 "LD_PRELOAD": ShellTests.pamWrapper, "PAM_WRAPPER": "1", "PAM_WRAPPER_SERVICE_DIR": pamDir,
             ]
             environment.merge(extraEnvironment) { $1 }
-            process.environment = environment
-            let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-            process.standardInput = stdin
-            process.standardOutput = stdout
-            process.standardError = stderr
-            try process.run()
-            stdin.fileHandleForWriting.write(input.data(using: .utf8)!)
-            try stdin.fileHandleForWriting.close()
-            let out = stdout.fileHandleForReading.readDataToEndOfFile()
-            let err = stderr.fileHandleForReading.readDataToEndOfFile()
-            try waitUntil(timeout: 20, "rtty-shell to exit") { !process.isRunning }
-            return ClientTests.Run(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+            // argv[0] is what sshd sets; Process always passes the path, so the rest is what counts.
+            return try ProcessRun.run(BuiltProducts.path("rtty-shell"), Array(arguments.dropFirst()), input: input, environment: environment)
         }
 
         var audit: String { (try? String(contentsOfFile: env.logDir + "/audit.jsonl", encoding: .utf8)) ?? "" }
