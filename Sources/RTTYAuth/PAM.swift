@@ -19,13 +19,17 @@ public struct PAMFailure: Error, CustomStringConvertible {
 /// One PAM transaction for the `rtty` service: authenticate, then account checks.
 public enum PAMLogin {
     public static func run(
-        service: String = "rtty", user: String, tty: String?, remoteHost: String?, conversation: PAMConversation
+        service: String = "rtty", serviceDirectory: String? = nil, user: String, tty: String?, remoteHost: String?,
+        conversation: PAMConversation
     ) throws(PAMFailure) {
         let box = Unmanaged.passRetained(ConversationBox(conversation))
         defer { box.release() }
         var conv = pam_conv(conv: converse, appdata_ptr: box.toOpaque())
         var handle: OpaquePointer?
-        let started = pam_start(service, user, &conv, &handle)
+        // A service directory from the (root-owned) config, else the system's /etc/pam.d.
+        let started =
+            serviceDirectory.map { pam_start_confdir(service, user, &conv, $0, &handle) }
+            ?? pam_start(service, user, &conv, &handle)
         guard started == PAM_SUCCESS, let handle else {
             throw PAMFailure(step: "pam_start", message: "cannot start PAM service \(service) (error \(started))")
         }

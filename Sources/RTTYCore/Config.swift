@@ -9,6 +9,8 @@ public struct Config: Equatable, Sendable {
         public var sessionDir = "/var/log/rtty/sessions"
         public var access = "/etc/rtty/access"
         public var pidFile = "/run/rtty/rttyd.pid"
+        /// Where rtty-shell finds its PAM service file; "" = the system's (/etc/pam.d).
+        public var pamServiceDir = ""
         public init() {}
     }
 

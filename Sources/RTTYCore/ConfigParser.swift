@@ -26,7 +26,7 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Reads rtty.conf (TOML) into a checked `Config`; any problem is an error, so a bad file
 /// never yields a half-configured daemon.
 public enum ConfigParser {
-    static let pathKeys = ["socket_dir", "control", "log_dir", "audit_log", "session_dir", "access", "pid_file"]
+    static let pathKeys = ["socket_dir", "control", "log_dir", "audit_log", "session_dir", "access", "pid_file", "pam_service_dir"]
     static let settingKeys = [
         "baud", "data_bits", "parity", "stop_bits", "flow", "replay_bytes", "timestamps", "log",
         "log_max_bytes", "log_keep", "write_policy", "client_queue_bytes", "max_clients", "group",
@@ -131,6 +131,7 @@ public enum ConfigParser {
                 case "audit_log": paths.auditLog = value
                 case "session_dir": paths.sessionDir = value
                 case "access": paths.access = value
+                case "pam_service_dir": paths.pamServiceDir = value
                 default: paths.pidFile = value
                 }
             }

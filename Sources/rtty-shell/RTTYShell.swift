@@ -29,6 +29,7 @@ struct RTTYShell {
         }
         do {
             try PAMLogin.run(
+                serviceDirectory: config.paths.pamServiceDir.isEmpty ? nil : config.paths.pamServiceDir,
                 user: user, tty: environment["SSH_TTY"], remoteHost: environment.remoteHost,
                 conversation: TerminalConversation())
         } catch {

@@ -13,10 +13,12 @@ struct ShellEnvironment {
 
     subscript(key: String) -> String? { values[key] }
 
-    /// RTTY_CONFIG is honoured only when the program is not running setgid, so tests can
-    /// point it elsewhere but a console user cannot.
+    /// RTTY_CONFIG (set by an admin with sshd's SetEnv, or by tests) is honoured by the
+    /// setgid program only for a file root owns and only root can write, so a console user
+    /// cannot hand it a config of their own.
     var configPath: String {
-        if !ProcessIdentity.isSetGID, let path = values["RTTY_CONFIG"], !path.isEmpty { return path }
+        guard let path = values["RTTY_CONFIG"], !path.isEmpty else { return "/etc/rtty/rtty.conf" }
+        if !ProcessIdentity.isSetGID || Files.isRootOwnedAndProtected(path) { return path }
         return "/etc/rtty/rtty.conf"
     }
 
