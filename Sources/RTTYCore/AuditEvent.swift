@@ -10,6 +10,12 @@ public struct AuditEvent: Equatable, Sendable {
         case deviceBack = "device-back"
         case reload
         case kick
+        /// rtty-shell refused a request that is not a console (sftp, a command, ...).
+        case refused
+        /// rtty-shell's PAM step failed.
+        case loginFailed = "login-failed"
+        case grant
+        case revoke
     }
 
     public var time: Timestamp

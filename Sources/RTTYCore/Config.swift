@@ -12,6 +12,10 @@ public struct Config: Equatable, Sendable {
         /// Where rtty-shell finds its PAM service file; "" = the system's (/etc/pam.d).
         public var pamServiceDir = ""
         public init() {}
+
+        /// Where rtty-shell reports refusals and failed logins for the audit log (a name
+        /// no console can have).
+        public var reportSocket: String { socketDir + "/.report" }
     }
 
     public enum WritePolicy: String, Equatable, Sendable, CaseIterable {

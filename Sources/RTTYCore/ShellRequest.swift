@@ -19,7 +19,12 @@ public enum ShellRequest: Equatable, Sendable {
         } else if !rest.isEmpty {
             return .refused("rtty-shell: unexpected arguments \(rest.joined(separator: " ")); this account only reaches consoles")
         }
-        if let original = originalCommand, !original.isEmpty { command = original }
+        if let original = originalCommand, !original.isEmpty {
+            command = original
+        } else if let forced = command, isItself(forced) {
+            // `ForceCommand rtty-shell` and a plain `ssh host`: no console named.
+            command = nil
+        }
         guard let command else { return .console(nil, readOnly: false) }
         var words = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         if words.isEmpty { return .console(nil, readOnly: false) }
@@ -35,6 +40,11 @@ public enum ShellRequest: Equatable, Sendable {
         if ConsoleName.problem(name) != nil { return .refused(refusal(name)) }
         if knownTools.contains(name) { return .refused(refusal(name)) }
         return .console(name, readOnly: readOnly)
+    }
+
+    /// The command is rtty-shell itself (by name or path), as sshd's ForceCommand runs it.
+    private static func isItself(_ command: String) -> Bool {
+        command.split(separator: "/").last.map(String.init) == "rtty-shell"
     }
 
     private static func refusal(_ program: String) -> String {

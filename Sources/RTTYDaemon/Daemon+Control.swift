@@ -4,6 +4,23 @@ import RTTYSystem
 
 /// rttyctl requests (docs/PROTOCOL.md, "Control socket").
 extension Daemon {
+    /// Only root, the daemon's own user and members of the admin group get an answer.
+    func isAdmin(uid: UInt32) -> Bool {
+        if uid == 0 || uid == ProcessIdentity.effectiveUID { return true }
+        guard let name = Accounts.userName(uid), let admin = Accounts.groupID(named: config.adminGroup) else { return false }
+        return Accounts.groups(ofUser: name, primary: Accounts.primaryGroup(ofUser: name) ?? UInt32.max).contains(admin)
+    }
+
+    /// One control-socket request line from rttyctl.
+    func controlRequest(_ line: String, uid: UInt32) async -> String {
+        guard isAdmin(uid: uid) else {
+            logger.warning("control: refused uid \(uid): not root or in group \(config.adminGroup)")
+            return ControlReply.error("permission denied: rttyctl needs root or membership of group \(config.adminGroup)")
+        }
+        logger.info("control: uid \(uid): \(line)")
+        return await control(line.split(separator: " ").map(String.init), by: Accounts.userName(uid) ?? "uid\(uid)")
+    }
+
     func control(_ words: [String], by admin: String) async -> String {
         guard let command = words.first else { return ControlReply.error("empty request") }
         let args = Array(words.dropFirst())

@@ -10,19 +10,20 @@ import UnixSignals
 /// rttyd: starts every console, reloads on SIGHUP, stops cleanly on SIGTERM/SIGINT (the
 /// ServiceGroup's graceful shutdown).
 public final class Daemon: Service, @unchecked Sendable {
-    private let configPath: String
-    private var config: Config
-    private let logger: Logger
+    let configPath: String
+    private(set) var config: Config
+    let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private var access: AccessControl
-    private var audit: AuditLog
+    private(set) var audit: AuditLog
     /// Changed only by `run()` (start, reload, stop); read by control requests too.
     private let hubTable = NIOLockedValueBox<[String: ConsoleHub]>([:])
     private var hubs: [String: ConsoleHub] {
         get { hubTable.withLockedValue { $0 } }
         set { hubTable.withLockedValue { $0 = newValue } }
     }
-    private var control: ControlServer?
+    private var control: RequestServer?
+    private var reports: RequestServer?
 
     func hubTableSnapshot() -> [String: ConsoleHub] { hubTable.withLockedValue { $0 } }
 
@@ -51,12 +52,19 @@ public final class Daemon: Service, @unchecked Sendable {
             cleanUp()
             throw error
         }
-        let controlServer = ControlServer(daemon: self, adminGroup: config.adminGroup, logger: logger)
+        let controlServer = RequestServer { [self] line, uid in await controlRequest(line, uid: uid) }
         do {
-            try await controlServer.start(path: config.paths.control, on: group.next())
+            try await controlServer.start(path: config.paths.control, group: Accounts.groupID(named: config.adminGroup), on: group.next())
             control = controlServer
         } catch {
             logger.error("no control socket, rttyctl will not work: \(config.paths.control): \(error)")
+        }
+        let reportServer = RequestServer { [self] line, uid in shellReport(line, uid: uid) }
+        do {
+            try await reportServer.start(path: config.paths.reportSocket, group: Accounts.groupID(named: config.defaults.group), on: group.next())
+            reports = reportServer
+        } catch {
+            logger.error("no report socket, rtty-shell refusals will not be audited: \(config.paths.reportSocket): \(error)")
         }
         logger.notice("rttyd running: \(hubs.count) consoles, sockets in \(config.paths.socketDir)")
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
@@ -64,6 +72,7 @@ public final class Daemon: Service, @unchecked Sendable {
         }
         logger.notice("rttyd stopping")
         await control?.stop(path: config.paths.control)
+        await reports?.stop(path: config.paths.reportSocket)
         await stopAll(reason: "rttyd shutting down")
         cleanUp()
         audit.close()

@@ -10,30 +10,34 @@ import UnixSignals
 struct RTTYShell {
     static func main() async {
         let environment = ShellEnvironment()
-        let request = ShellRequest.parse(arguments: CommandLine.arguments, originalCommand: environment["SSH_ORIGINAL_COMMAND"])
-        let requested: String?
-        var readOnly: Bool
-        switch request {
-        case .refused(let message):
-            fail(message)
-        case .console(let name, let ro):
-            requested = name
-            readOnly = ro
-        }
-        let user = Accounts.currentUserName()
+        let command = environment["SSH_ORIGINAL_COMMAND"] ?? Self.commandArgument
         let config: Config
         do {
             config = try ConfigFile.load(environment.configPath)
         } catch {
             fail("rtty-shell: the console service is misconfigured (\(error)); tell an admin")
         }
+        func refuse(_ event: String, _ message: String) -> Never {
+            ShellReport.send(event, config: config, environment: environment, command: command, message: message)
+            fail(message)
+        }
+        let requested: String?
+        var readOnly: Bool
+        switch ShellRequest.parse(arguments: CommandLine.arguments, originalCommand: environment["SSH_ORIGINAL_COMMAND"]) {
+        case .refused(let message):
+            refuse("refused", message)
+        case .console(let name, let ro):
+            requested = name
+            readOnly = ro
+        }
+        let user = Accounts.currentUserName()
         do {
             try PAMLogin.run(
                 serviceDirectory: config.paths.pamServiceDir.isEmpty ? nil : config.paths.pamServiceDir,
                 user: user, tty: environment["SSH_TTY"], remoteHost: environment.remoteHost,
                 conversation: TerminalConversation())
         } catch {
-            fail("rtty-shell: login refused: \(error.message)")
+            refuse("login-failed", "rtty-shell: login refused: \(error.message)")
         }
         let consoles = ShellConsoles(config: config, user: user)
         var choice = ConsoleChoice.decide(requested: requested, allowed: consoles.allowed.map(\.name), user: user)
@@ -41,7 +45,7 @@ struct RTTYShell {
             choice = Menu.ask(names, consoles: consoles)
         }
         guard case .attach(let name) = choice else {
-            if case .refuse(let message) = choice { fail(message) }
+            if case .refuse(let message) = choice { refuse("refused", message) }
             fail("rtty-shell: no console chosen")
         }
         if consoles.rights(of: name) == .ro { readOnly = true }
@@ -61,6 +65,12 @@ struct RTTYShell {
         let status = await attachment.run()
         signals.cancel()
         Console.exit(status)
+    }
+
+    /// The COMMAND of `rtty-shell -c COMMAND`, if that is how sshd started it.
+    static var commandArgument: String? {
+        let arguments = CommandLine.arguments
+        return arguments.count >= 3 && arguments[1] == "-c" ? arguments[2] : nil
     }
 
     static func fail(_ message: String) -> Never {

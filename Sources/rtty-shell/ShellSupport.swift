@@ -105,3 +105,23 @@ extension String {
         return String(s)
     }
 }
+
+/// Tells rttyd about a refusal or a failed login, for the audit log (rttyd writes it; the
+/// report socket takes the uid from the peer credentials). Best effort: a daemon that is
+/// down must not keep the user waiting.
+enum ShellReport {
+    static func send(_ event: String, config: Config?, environment: ShellEnvironment, command: String?, message: String) {
+        guard let config, let fd = try? UnixSocket.connect(path: config.paths.reportSocket) else { return }
+        defer { try? fd.close() }
+        let fields = [event, environment["SSH_CONNECTION"] ?? "", command ?? "", message].map { field in
+            String(field.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 }.prefix(1000))
+        }
+        let line = Array((fields.joined(separator: "\t") + "\n").utf8)
+        guard (try? line.withUnsafeBytes({ try fd.writeAll($0) })) != nil else { return }
+        // Wait for the answer, so the record is written before sshd sees the exit.
+        var answer = [UInt8](repeating: 0, count: 256)
+        if Poll.readable(fd, timeoutMilliseconds: 2000) {
+            _ = try? answer.withUnsafeMutableBytes { try fd.read(into: $0) }
+        }
+    }
+}

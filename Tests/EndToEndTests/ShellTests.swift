@@ -105,6 +105,8 @@ import Testing
         #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "pbx"], originalCommand: nil) == .console("pbx", readOnly: false))
         #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "-r pbx"], originalCommand: nil) == .console("pbx", readOnly: true))
         #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "x"], originalCommand: "util") == .console("util", readOnly: false))
+        #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "rtty-shell"], originalCommand: nil) == .console(nil, readOnly: false))
+        #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "/usr/sbin/rtty-shell"], originalCommand: "") == .console(nil, readOnly: false))
         if case .refused = ShellRequest.parse(arguments: ["rtty-shell", "--help"], originalCommand: nil) {} else { Issue.record("odd arguments accepted") }
     }
 

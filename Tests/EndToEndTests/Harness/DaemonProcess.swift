@@ -38,7 +38,7 @@ final class TestEnvironment {
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     /// A config with the standard [paths] in this environment plus `body`.
-    func writeConfig(_ body: String, defaults: String = "") throws {
+    func writeConfig(_ body: String, defaults: String = "", group: String? = nil, paths: String = "") throws {
         let text = """
             [paths]
             socket_dir = "\(socketDir)"
@@ -48,9 +48,10 @@ final class TestEnvironment {
             session_dir = "\(logDir)/sessions"
             access = "\(root)/access"
             pid_file = "\(socketDir)/rttyd.pid"
+            \(paths)
 
             [defaults]
-            group = "\(Accounts.groupName(getegid()) ?? "root")"
+            group = "\(group ?? Accounts.groupName(getegid()) ?? "root")"
             \(defaults)
 
             \(body)

@@ -4,30 +4,27 @@ import NIOPosix
 import RTTYCore
 import RTTYSystem
 
-/// The control socket for rttyctl: one request line in, one JSON answer out, then close.
-/// Only root, the daemon's own user and members of the admin group get an answer; the
-/// check uses the socket's peer credentials.
-final class ControlServer: @unchecked Sendable {
+/// A Unix socket that takes one request line, answers once, and closes: the control socket
+/// for rttyctl and the report socket for rtty-shell. Who may ask what is decided by the
+/// `answer` function from the uid in the socket's peer credentials.
+final class RequestServer: @unchecked Sendable {
     static let maxRequest = 4096
+    typealias Answer = @Sendable (_ line: String, _ uid: UInt32) async -> String
 
-    private let daemon: Daemon
-    private let adminGroup: String
-    private let logger: Logger
+    let answer: Answer
     private var channel: Channel?
 
-    init(daemon: Daemon, adminGroup: String, logger: Logger) {
-        self.daemon = daemon
-        self.adminGroup = adminGroup
-        self.logger = logger
+    init(answer: @escaping Answer) {
+        self.answer = answer
     }
 
-    func start(path: String, on loop: EventLoop) async throws {
-        let gid = Accounts.groupID(named: adminGroup)
-        let fd = try UnixSocket.listen(path: path, group: gid, mode: 0o660)
+    /// Listens at `path`, mode 0660 with the socket's group `group` (nil = the daemon's).
+    func start(path: String, group: UInt32?, on loop: EventLoop) async throws {
+        let fd = try UnixSocket.listen(path: path, group: group, mode: 0o660)
         channel = try await ServerBootstrap(group: loop)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ControlHandler(server: self))
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(server: self))
                 }
             }
             .withBoundSocket(fd.rawValue).get()
@@ -37,31 +34,16 @@ final class ControlServer: @unchecked Sendable {
         try? await channel?.close().get()
         UnixSocket.remove(path: path)
     }
-
-    func authorized(uid: UInt32) -> Bool {
-        if uid == 0 || uid == ProcessIdentity.effectiveUID { return true }
-        guard let name = Accounts.userName(uid), let admin = Accounts.groupID(named: adminGroup) else { return false }
-        return Accounts.groups(ofUser: name, primary: Accounts.primaryGroup(ofUser: name) ?? UInt32.max).contains(admin)
-    }
-
-    func execute(_ words: [String], uid: UInt32) async -> String {
-        guard authorized(uid: uid) else {
-            logger.warning("control: refused uid \(uid): not root or in group \(adminGroup)")
-            return ControlReply.error("permission denied: rttyctl needs root or membership of group \(adminGroup)")
-        }
-        logger.info("control: uid \(uid): \(words.joined(separator: " "))")
-        return await daemon.control(words, by: Accounts.userName(uid) ?? "uid\(uid)")
-    }
 }
 
 /// Reads one line, answers, closes.
-final class ControlHandler: ChannelInboundHandler {
+final class RequestHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    private let server: ControlServer
+    private let server: RequestServer
     private var request: [UInt8] = []
     private var answered = false
 
-    init(server: ControlServer) {
+    init(server: RequestServer) {
         self.server = server
     }
 
@@ -69,11 +51,11 @@ final class ControlHandler: ChannelInboundHandler {
         guard !answered else { return }
         request += unwrapInboundIn(data).readableBytesView
         guard let newline = request.firstIndex(of: 10) else {
-            if request.count > ControlServer.maxRequest { reply(context, ControlReply.error("request longer than \(ControlServer.maxRequest) bytes")) }
+            if request.count > RequestServer.maxRequest { reply(context, ControlReply.error("request longer than \(RequestServer.maxRequest) bytes")) }
             return
         }
         answered = true
-        let words = String(decoding: request[..<newline], as: UTF8.self).split(separator: " ").map(String.init)
+        let line = String(decoding: request[..<newline], as: UTF8.self)
         let channel = context.channel
         let server = self.server
         peerCredentials(of: channel).whenComplete { result in
@@ -82,7 +64,7 @@ final class ControlHandler: ChannelInboundHandler {
                 return
             }
             Task {
-                let answer = await server.execute(words, uid: cred.uid)
+                let answer = await server.answer(line, cred.uid)
                 var buffer = channel.allocator.buffer(capacity: answer.utf8.count)
                 buffer.writeString(answer)
                 channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A program that keeps running while a test talks to it: input written in steps, output
+/// collected as it comes, killed on deinit if still running.
+final class LiveProcess: @unchecked Sendable {
+    let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private let errors = Pipe()
+    private let lock = NSLock()
+    private var stdoutData = Data()
+    private var stderrData = Data()
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.append(handle.availableData, error: false) }
+        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.append(handle.availableData, error: true) }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            ProcessRun.killTree(process.processIdentifier)
+            try? waitUntil(timeout: 5, "the killed program to be reaped") { !process.isRunning }
+        }
+        output.fileHandleForReading.readabilityHandler = nil
+        errors.fileHandleForReading.readabilityHandler = nil
+    }
+
+    private func append(_ data: Data, error: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        if error { stderrData.append(data) } else { stdoutData.append(data) }
+    }
+
+    var stdout: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: stdoutData, as: UTF8.self)
+    }
+
+    var stderr: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: stderrData, as: UTF8.self)
+    }
+
+    func write(_ text: String) { input.fileHandleForWriting.write(Data(text.utf8)) }
+
+    func closeInput() { try? input.fileHandleForWriting.close() }
+
+    func waitForOutput(_ text: String, timeout: Double = 10) throws {
+        try waitUntil(timeout: timeout, "output \"\(text)\"; stdout: \(stdout.debugDescription) stderr: \(stderr.debugDescription)") {
+            stdout.contains(text)
+        }
+    }
+
+    /// Waits for the program to end by itself; returns its exit status.
+    @discardableResult
+    func waitForExit(timeout: Double = 10) throws -> Int32 {
+        try waitUntil(timeout: timeout, "the program to exit; stdout: \(stdout.debugDescription) stderr: \(stderr.debugDescription)") {
+            !process.isRunning
+        }
+        return process.terminationStatus
+    }
+}
