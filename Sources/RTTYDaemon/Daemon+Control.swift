@@ -51,12 +51,67 @@ extension Daemon {
             let text = args.dropFirst().joined(separator: " ")
             let error = try? await hub.loop.submit { hub.adminChange(text, by: admin) }.get()
             return error.flatMap { $0 }.map(ControlReply.error) ?? ControlReply.ok()
+        case "grant":
+            guard args.count >= 3, let rights = AccessList.Rights(rawValue: args[0]), rights != .none else {
+                return ControlReply.error("usage: grant rw|ro USER|%GROUP CONSOLE...")
+            }
+            return await changeAccess(grant: rights, subject: args[1], consoles: Array(args.dropFirst(2)), by: admin)
+        case "revoke":
+            guard args.count >= 1 else { return ControlReply.error("usage: revoke USER|%GROUP [CONSOLE...]") }
+            return await changeAccess(grant: nil, subject: args[0], consoles: args.count > 1 ? Array(args.dropFirst()) : nil, by: admin)
         case "reload":
             Signals.hangUpSelf()
             return ControlReply.ok([("note", JSON.quote("reload requested; the daemon log says what changed"))])
         default:
             return ControlReply.error("unknown request \(command); rttyctl --help lists the commands")
         }
+    }
+
+    /// grant (rights given) or revoke (nil): edit the ACL file atomically, audit, reload the
+    /// ACL and apply it to live sessions at once (a revoked user's sessions end).
+    private func changeAccess(grant rights: AccessList.Rights?, subject: String, consoles: [String]?, by admin: String) async -> String {
+        let path = config.paths.access
+        var groups: [String] = []
+        if subject.hasPrefix("%") {
+            guard Accounts.groupID(named: String(subject.dropFirst())) != nil else {
+                return ControlReply.error("no group \(subject.dropFirst()) on this system; create it first (groupadd)")
+            }
+        } else {
+            guard Accounts.userID(named: subject) != nil else {
+                return ControlReply.error("no user \(subject) on this system; create it first (useradd), then grant")
+            }
+            groups = Accounts.groups(ofUser: subject, primary: Accounts.primaryGroup(ofUser: subject) ?? UInt32.max).compactMap(Accounts.groupName)
+        }
+        let known = hubTableSnapshot().keys.sorted()
+        let isGlob = { (name: String) in name.contains(where: { "*?[".contains($0) }) }
+        if let unknown = consoles?.first(where: { !isGlob($0) && !known.contains($0) }) {
+            return ControlReply.error("no console \(unknown) in the configuration; rttyctl status lists them (globs such as lab* are fine)")
+        }
+        let word = rights == nil ? "revoke" : "grant"
+        let note = "rttyctl \(word) by \(admin) \(WallClock.now().iso8601.prefix(10))"
+        let changed: Bool
+        do {
+            let grantee = try AccessEdit.Grantee(subject, groups: groups)
+            let (old, new) = try AtomicFile.update(path) { text in
+                if let rights, let consoles {
+                    return try AccessEdit.grant(text, grantee: grantee, consoles: consoles, rights: rights, note: note)
+                }
+                return try AccessEdit.revoke(text, grantee: grantee, consoles: consoles, known: known, note: note)
+            }
+            changed = old != new
+        } catch {
+            return ControlReply.error("cannot \(word): \(error)")
+        }
+        var event = AuditEvent(time: WallClock.now(), kind: rights == nil ? .revoke : .grant, user: admin)
+        event.details = [("subject", .text(subject)), ("consoles", .text(consoles?.joined(separator: ",") ?? "*"))]
+        if let rights { event.details.append(("rights", .text(rights.rawValue))) }
+        audit.record(event)
+        logger.notice("\(word) \(subject) \(consoles?.joined(separator: ",") ?? "*") by \(admin): \(path) \(changed ? "changed" : "unchanged")")
+        access.load()
+        for hub in hubTableSnapshot().values {
+            try? await hub.loop.submit { hub.recheckAccess() }.get()
+        }
+        return ControlReply.ok([("changed", changed ? "true" : "false"), ("acl", JSON.quote(path))])
     }
 
     private func hub(_ name: String) -> ConsoleHub? { hubTableSnapshot()[name] }

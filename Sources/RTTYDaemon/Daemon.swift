@@ -14,7 +14,7 @@ public final class Daemon: Service, @unchecked Sendable {
     private(set) var config: Config
     let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private var access: AccessControl
+    private(set) var access: AccessControl
     private(set) var audit: AuditLog
     /// Changed only by `run()` (start, reload, stop); read by control requests too.
     private let hubTable = NIOLockedValueBox<[String: ConsoleHub]>([:])

@@ -9,7 +9,9 @@ struct RTTYCtl: ParsableCommand {
         commandName: "rttyctl",
         abstract: "Administer rttyd: consoles, sessions, line settings, ACL checks, logs.",
         version: RTTYVersion.string,
-        subcommands: [Status.self, Who.self, Kick.self, Break.self, Set.self, Reload.self, Log.self, ACL.self])
+        subcommands: [
+            Status.self, Who.self, Grant.self, Revoke.self, ACL.self, Kick.self, Break.self, Set.self, Reload.self, Log.self,
+        ])
 }
 
 struct ControlOptions: ParsableArguments {
@@ -118,6 +120,46 @@ struct Set: ParsableCommand {
     func run() throws {
         _ = try options.request(["set", console] + settings)
         if !options.json { print("\(console): \(settings.joined(separator: " "))") }
+    }
+}
+
+struct Grant: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Let a user or %group use consoles (edits the ACL, applies it at once).",
+        discussion: "The line goes just before the first ACL line that would otherwise decide, so it takes effect; comments and the order of other lines are kept.")
+    @OptionGroup var options: ControlOptions
+    @Flag(name: .long, help: "Watch only: no typing, BREAK or setting changes.") var readOnly = false
+    @Argument(help: "A user name, or %group.") var who: String
+    @Argument(help: "Console names or globs (lab*).") var consoles: [String]
+
+    func validate() throws {
+        guard !consoles.isEmpty else { throw ValidationError("name at least one console, e.g. rttyctl grant \(who) pbx") }
+    }
+
+    func run() throws {
+        let answer = try options.request(["grant", readOnly ? "ro" : "rw", who] + consoles)
+        if !options.json {
+            print("\(who) may now use \(consoles.joined(separator: ", ")) \(readOnly ? "read-only" : "read-write") (\(answer["acl"] ?? "ACL") updated)")
+        }
+    }
+}
+
+struct Revoke: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Take consoles (default: all) away from a user or %group; their live sessions end at once.")
+    @OptionGroup var options: ControlOptions
+    @Argument(help: "A user name, or %group.") var who: String
+    @Argument(help: "Console names or globs (default: every console).") var consoles: [String] = []
+
+    func run() throws {
+        let answer = try options.request(["revoke", who] + consoles)
+        guard !options.json else { return }
+        let what = consoles.isEmpty ? "any console" : consoles.joined(separator: ", ")
+        if answer["changed"] as? Bool == true {
+            print("\(who) may no longer use \(what) (\(answer["acl"] ?? "ACL") updated)")
+        } else {
+            print("\(who) had no access to \(what); the ACL is unchanged")
+        }
     }
 }
 

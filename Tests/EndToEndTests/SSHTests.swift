@@ -121,4 +121,42 @@ import Testing
         }
         #expect(rig.audit.contains("internal-sftp"))
     }
+
+    @Test(.enabled(if: SSHRig.enabled)) func grantLetsInAndRevokeEndsTheLiveSessionAtOnce() throws {
+        let rig = try SSHRig(consoles: Self.echoConsole("pbx"), roles: ["late"], grants: [])
+        let before = try rig.ssh("late", ["pbx"], input: "\(SSHRig.password)\n")
+        #expect(before.status != 0, "a user with no ACL line got in")
+
+        let granted = try rig.rttyctl(["grant", rig.user("late"), "pbx"])
+        #expect(granted.status == 0, "\(granted.stderr)")
+        let acl = try String(contentsOfFile: rig.accessPath, encoding: .utf8)
+        #expect(acl.hasPrefix("# test ACL\n"), "comments are kept: \(acl)")
+        #expect(acl.contains("\(rig.user("late")) pbx rw  # rttyctl grant by root"), "\(acl)")
+        #expect(try rig.rttyctl(["acl", "check", rig.user("late"), "pbx"]).stdout.contains(": rw"))
+
+        let session = try rig.startSSH("late", ["pbx"])
+        session.write("\(SSHRig.password)\nping\n")
+        try session.waitForOutput("pbx:ping")
+
+        let revoked = try rig.rttyctl(["revoke", rig.user("late"), "pbx"])
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        let revokedAt = Date()
+        try waitUntil(timeout: 1, "the live session to end within a second; audit:\n\(rig.audit)") {
+            rig.audit.contains(#""reason":"access revoked""#)
+        }
+        try waitUntil(timeout: 5, "the revocation notice; stderr: \(session.stderr)") { session.stderr.contains("was revoked") }
+        #expect(try session.waitForExit(timeout: 5) == 0)
+        #expect(Date().timeIntervalSince(revokedAt) < 5)
+        #expect(try !String(contentsOfFile: rig.accessPath, encoding: .utf8).contains("\(rig.user("late")) pbx rw"))
+        let audit = rig.audit
+        #expect(audit.contains(#""event":"grant","user":"root","subject":"\#(rig.user("late"))","consoles":"pbx","rights":"rw""#), "\(audit)")
+        #expect(audit.contains(#""event":"revoke","user":"root","subject":"\#(rig.user("late"))""#), "\(audit)")
+        #expect(audit.contains(#""event":"denied""#) == false, "rtty-shell refused before the daemon was asked")
+
+        let unknown = try rig.rttyctl(["grant", "no-such-user-\(rig.tag)", "pbx"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("useradd"), "\(unknown.stderr)")
+        let noConsole = try rig.rttyctl(["grant", rig.user("late"), "nosuch"])
+        #expect(noConsole.stderr.contains("no console nosuch"), "\(noConsole.stderr)")
+    }
 }

@@ -161,6 +161,13 @@ final class SSHRig {
         return try LiveProcess(program, argv)
     }
 
+    /// The built rttyctl against this rig's daemon, as root.
+    func rttyctl(_ arguments: [String]) throws -> ProcessRun {
+        let control = ["--control", env.socketDir + "/control"]
+        let words = arguments.first == "acl" ? arguments + ["--config", env.configPath] : Array(arguments.prefix(1)) + control + arguments.dropFirst()
+        return try ProcessRun.run(BuiltProducts.path("rttyctl"), words, input: "")
+    }
+
     private func tearDown() {
         if sshdProcess.isRunning {
             ProcessRun.killTree(sshdProcess.processIdentifier)
