@@ -69,6 +69,8 @@ public struct Config: Equatable, Sendable {
         /// Bytes queued for one client before it is cut off as too slow.
         public var clientQueueBytes: Int
         public var maxClients: Int
+        /// Per-session transcripts (asciicast v2) in the session directory.
+        public var transcript: Bool
 
         public init(name: String, source: Source, defaults: Defaults) {
             self.name = name
@@ -83,6 +85,7 @@ public struct Config: Equatable, Sendable {
             self.writePolicy = defaults.writePolicy
             self.clientQueueBytes = defaults.clientQueueBytes
             self.maxClients = defaults.maxClients
+            self.transcript = defaults.transcript
         }
     }
 
@@ -98,6 +101,7 @@ public struct Config: Equatable, Sendable {
         public var writePolicy = WritePolicy.shared
         public var clientQueueBytes = 4 << 20
         public var maxClients = 64
+        public var transcript = true
         public init() {}
     }
 

@@ -28,7 +28,7 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum ConfigParser {
     static let pathKeys = ["socket_dir", "control", "log_dir", "audit_log", "session_dir", "access", "pid_file", "pam_service_dir"]
     static let settingKeys = [
-        "baud", "data_bits", "parity", "stop_bits", "flow", "replay_bytes", "timestamps", "log",
+        "baud", "data_bits", "parity", "stop_bits", "flow", "replay_bytes", "timestamps", "log", "transcript",
         "log_max_bytes", "log_keep", "write_policy", "client_queue_bytes", "max_clients", "group",
     ]
     static let sourceKeys = ["device", "exec", "unix", "rows", "cols"]
@@ -216,6 +216,7 @@ public enum ConfigParser {
                 case "max_clients": console.maxClients = try int(value, name, 1...10_000)!
                 case "timestamps": console.timestamps = try bool(value, name)
                 case "log": console.log = try bool(value, name)
+                case "transcript": console.transcript = try bool(value, name)
                 case "write_policy":
                     guard let text = value.string, let policy = Config.WritePolicy(rawValue: text) else {
                         throw fail(name, "expected \"shared\" or \"exclusive\"")
@@ -264,6 +265,7 @@ extension Config.Defaults {
         writePolicy = template.writePolicy
         clientQueueBytes = template.clientQueueBytes
         maxClients = template.maxClients
+        transcript = template.transcript
     }
 }
 

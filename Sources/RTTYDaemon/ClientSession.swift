@@ -31,6 +31,8 @@ final class ClientSession: @unchecked Sendable {
     /// Session metadata from rtty-shell (SSH_CONNECTION, SSH_TTY, TERM, COMMAND).
     var metadata: [String: String] = [:]
     var replayTimer: Scheduled<Void>?
+    /// asciicast v2 record of what this session saw and typed (nil: off or failed).
+    var transcript: Transcript?
 
     init(id: String, channel: Channel, uid: UInt32, pid: Int32, userName: String, now: Double) {
         self.id = id

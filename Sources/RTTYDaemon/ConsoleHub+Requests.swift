@@ -121,6 +121,10 @@ extension ConsoleHub {
         }
         client.lastInput = WallClock.monotonicSeconds()
         client.bytesIn += bytes.count
+        if let transcript = client.transcript {
+            transcript.input(bytes)
+            scheduleTranscriptFlush()
+        }
         guard let source else {
             client.refuse("device is down (\(stateReason)); input dropped")
             return

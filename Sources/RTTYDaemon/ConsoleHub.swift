@@ -29,6 +29,9 @@ final class ConsoleHub: @unchecked Sendable {
     var writeLockHolder: ClientSession?
     var stopped = false
     private var sessionCounter = 0
+    var transcriptFlush: Scheduled<Void>?
+    /// Device output as JSON text for transcripts, quoted once for all sessions.
+    var transcriptOutput = Asciicast.Stream()
     /// Input held back while the device cannot take more (flow control, slow line).
     var inputPaused = false
 
@@ -155,7 +158,33 @@ final class ConsoleHub: @unchecked Sendable {
         var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
         if let tty = session.metadata["SSH_TTY"] { details.append(("ssh_tty", .text(tty))) }
         if let command = session.metadata["COMMAND"] { details.append(("command", .text(command))) }
+        if let transcript = session.transcript {
+            if !session.closing, !session.isProbe, transcript.begin(header: transcriptHeader(session)) {
+                details.append(("transcript", .text(transcript.path)))
+            } else {
+                session.transcript = nil
+            }
+        }
         record(.sessionStart, session, details)
+    }
+
+    private func transcriptHeader(_ session: ClientSession) -> String {
+        var size = (cols: 80, rows: 24)
+        if case .exec(_, let rows, let cols) = config.source { size = (cols, rows) }
+        var environment = [("TERM", session.metadata["TERM"] ?? "xterm")]
+        if let connection = session.metadata["SSH_CONNECTION"] { environment.append(("SSH_CONNECTION", connection)) }
+        return Asciicast.header(
+            width: size.cols, height: size.rows, timestamp: Int(WallClock.now().seconds),
+            title: "\(session.userName) on \(config.name), session \(session.id)", environment: environment)
+    }
+
+    /// Writes what the transcripts collected; called soon after output or input arrives.
+    func scheduleTranscriptFlush() {
+        guard transcriptFlush == nil else { return }
+        transcriptFlush = loop.scheduleTask(in: .milliseconds(250)) {
+            self.transcriptFlush = nil
+            for client in self.clients { client.transcript?.flush() }
+        }
     }
 
     /// After an ACL reload: end the sessions that lost their rights, downgrade the others.
@@ -220,6 +249,7 @@ final class ConsoleHub: @unchecked Sendable {
         }
         clients.append(session)
         session.admitted = true
+        if config.transcript { session.transcript = Transcript(directory: paths.sessionDir, session: session.id, logger: logger) }
         session.notice("authorized")
         logger.info("client \(session.id) attached: \(session.userName) uid \(uid) pid \(pid)")
         session.replayTimer = loop.scheduleTask(in: ConsoleHub.replayGrace) {
@@ -238,6 +268,8 @@ final class ConsoleHub: @unchecked Sendable {
         }
         logger.info("client \(session.id) left: \(session.who), \(session.bytesIn) bytes in, \(session.bytesOut) bytes out")
         recordStart(session)
+        session.transcript?.close()
+        session.transcript = nil
         record(
             .sessionEnd, session, ("reason", .text(session.endReason ?? "client closed")),
             ("duration", .seconds(WallClock.monotonicSeconds() - session.connectedAt)),
@@ -269,7 +301,12 @@ final class ConsoleHub: @unchecked Sendable {
         session.replayDone = true
         session.replayTimer?.cancel()
         guard session.wantsReplay, replay.count > 0 else { return }
-        send(data: replay.contents(), to: session)
+        let contents = replay.contents()
+        send(data: contents, to: session)
+        if let transcript = session.transcript {
+            var stream = Asciicast.Stream()
+            transcript.output(quoted: stream.quote(contents))
+        }
     }
 
     func send(data bytes: [UInt8], to session: ClientSession) {
@@ -303,6 +340,11 @@ final class ConsoleHub: @unchecked Sendable {
         buffer.withUnsafeReadableBytes { bytes in
             replay.append(bytes)
             log?.write(bytes)
+        }
+        if clients.contains(where: { $0.transcript != nil }) {
+            let quoted = transcriptOutput.quote(buffer.readableBytesView)
+            for client in clients { client.transcript?.output(quoted: quoted) }
+            scheduleTranscriptFlush()
         }
         var classic: ByteBuffer?
         var extended: ByteBuffer?

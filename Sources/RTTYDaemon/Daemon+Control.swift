@@ -59,6 +59,11 @@ extension Daemon {
         case "revoke":
             guard args.count >= 1 else { return ControlReply.error("usage: revoke USER|%GROUP [CONSOLE...]") }
             return await changeAccess(grant: nil, subject: args[0], consoles: args.count > 1 ? Array(args.dropFirst()) : nil, by: admin)
+        case "sessions":
+            return sessionRecords(args)
+        case "transcript":
+            guard args.count == 1 else { return ControlReply.error("usage: transcript SESSION") }
+            return transcript(args[0])
         case "reload":
             Signals.hangUpSelf()
             return ControlReply.ok([("note", JSON.quote("reload requested; the daemon log says what changed"))])

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import RTTYCore
+
+struct Sessions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Past and current sessions from the audit log: who, where from, how long, how they ended.")
+    @OptionGroup var options: ControlOptions
+    @Option(name: .long, help: "Only this console.") var console: String?
+    @Option(name: .long, help: "Only this user.") var user: String?
+    @Option(name: .long, help: "Only sessions started since then: 2026-11-26, 2026-11-26T09:30, or 30m, 12h, 7d ago.")
+    var since: String?
+
+    func validate() throws {
+        if let since, SinceFilter(since) == nil {
+            throw ValidationError("--since \(since): expected a date such as 2026-11-26 or 2026-11-26T09:30, or an age such as 30m, 12h, 7d")
+        }
+    }
+
+    func run() throws {
+        var words = ["sessions"]
+        if let console { words.append("console=\(console)") }
+        if let user { words.append("user=\(user)") }
+        let answer = try options.request(words)
+        guard !options.json else { return }
+        let records = answer["records"] as? [[String: Any]] ?? []
+        let cutoff = since.flatMap { SinceFilter($0) }
+        var order: [String] = []
+        var starts: [String: [String: Any]] = [:]
+        var ends: [String: [String: Any]] = [:]
+        for record in records {
+            guard let id = record["session"] as? String else { continue }
+            if record["event"] as? String == "session-start" {
+                starts[id] = record
+                order.append(id)
+            } else {
+                ends[id] = record
+                if starts[id] == nil { order.append(id) }
+            }
+        }
+        print(["SESSION", "CONSOLE", "USER", "FROM", "STARTED", "SECONDS", "IN", "OUT", "END"].joined(separator: "\t"))
+        for id in order {
+            let start = starts[id] ?? ends[id] ?? [:]
+            let end = ends[id]
+            let started = start["time"] as? String ?? "?"
+            if let cutoff, !cutoff.includes(started) { continue }
+            let fields: [Any] = [
+                id, start["console"] ?? "?", start["user"] ?? "?", start["from"] ?? "local", started,
+                end?["duration"] ?? "-", end?["bytes_in"] ?? "-", end?["bytes_out"] ?? "-", end?["reason"] ?? "(live)",
+            ]
+            print(fields.map { "\($0)" }.joined(separator: "\t"))
+        }
+    }
+}
+
+/// --since: an ISO-8601 date/time prefix, or an age (30m, 12h, 7d).
+struct SinceFilter {
+    let earliest: String
+
+    init?(_ text: String, now: Date = Date()) {
+        if let unit = text.last, let amount = Double(text.dropLast()), amount >= 0, let scale = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400][String(unit)] {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime]
+            earliest = formatter.string(from: now.addingTimeInterval(-amount * scale))
+        } else if text.range(of: #"^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2})?)?)?$"#, options: .regularExpression) != nil {
+            earliest = text
+        } else {
+            return nil
+        }
+    }
+
+    /// Audit times are UTC ISO-8601 strings, so they compare as text.
+    func includes(_ time: String) -> Bool { time >= earliest }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a session's transcript with its timing (asciicast v2; `asciinema play` reads the same file).")
+    @OptionGroup var options: ControlOptions
+    @Argument(help: "A session id from `rttyctl sessions`.") var session: String
+    @Option(name: .long, help: "Play this many times faster.") var speed: Double = 1
+    @Option(name: .long, help: "Longest pause in seconds, however long the user was idle.") var maxWait: Double = 2
+    @Flag(name: .long, help: "Print everything at once, no pauses.") var noWait = false
+    @Flag(name: .long, help: "Also show what the user typed, in reverse video.") var showInput = false
+    @Flag(name: .long, help: "Print the asciicast file itself (save it and give it to asciinema).") var raw = false
+
+    func validate() throws {
+        guard speed > 0 else { throw ValidationError("--speed must be more than 0") }
+        guard maxWait >= 0 else { throw ValidationError("--max-wait must be 0 or more") }
+    }
+
+    func run() throws {
+        let answer = try options.request(["transcript", session])
+        guard !options.json else { return }
+        guard let cast = answer["cast"] as? String else { throw Failure("rttyd sent no transcript") }
+        if raw {
+            FileHandle.standardOutput.write(Data(cast.utf8))
+            return
+        }
+        var previous = 0.0
+        for line in cast.split(separator: "\n").dropFirst() {
+            guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any], event.count == 3,
+                let time = (event[0] as? NSNumber)?.doubleValue, let kind = event[1] as? String, let text = event[2] as? String
+            else { continue }
+            if !noWait {
+                let pause = min((time - previous) / speed, maxWait)
+                if pause > 0 { Thread.sleep(forTimeInterval: pause) }
+            }
+            previous = time
+            switch kind {
+            case "o": FileHandle.standardOutput.write(Data(text.utf8))
+            case "i" where showInput: FileHandle.standardOutput.write(Data("\u{1B}[7m\(text)\u{1B}[27m".utf8))
+            default: break
+            }
+        }
+    }
+}

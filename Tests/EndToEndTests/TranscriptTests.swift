@@ -1,0 +1,102 @@
+import Foundation
+import RTTYCore
+import RTTYSystem
+import Testing
+
+/// Per-session transcripts (asciicast v2), `rttyctl sessions` and `rttyctl replay`.
+@Suite struct TranscriptTests {
+    static let asciinema = ["/usr/local/bin/asciinema", "/usr/bin/asciinema", NSHomeDirectory() + "/.local/bin/asciinema"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) } ?? Self.onPath("asciinema")
+    static var haveAsciinema: Bool { asciinema != nil || ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    static func onPath(_ program: String) -> String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/\(program)" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    struct Rig {
+        let env: TestEnvironment
+        let daemon: DaemonProcess
+        let session: String
+
+        /// One finished session on an echoing console: typed "ping", saw "answer:ping".
+        init() throws {
+            env = try TestEnvironment()
+            try env.writeConfig(
+                """
+                [console.sh]
+                exec = ["/bin/sh", "-c", "echo 'caf\\u00e9 ready'; while read line; do echo \\"answer:$line\\"; done"]
+                """)
+            daemon = try DaemonProcess(env)
+            try daemon.waitForLog("source open")
+            let run = try ClientTests.rtty(["--socket-dir", env.socketDir, "--timeout", "1", "sh"], input: "ping\n")
+            #expect(run.stdout.contains("answer:ping"), "\(run.stderr)")
+            let audit = env.logDir + "/audit.jsonl"
+            try waitUntil(timeout: 5, "a session-end record") { ((try? String(contentsOfFile: audit, encoding: .utf8)) ?? "").contains("session-end") }
+            let text = try String(contentsOfFile: audit, encoding: .utf8)
+            let start = try #require(text.split(separator: "\n").first { $0.contains("session-start") })
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(start.utf8)) as? [String: Any])
+            session = try #require(object["session"] as? String)
+            #expect(object["transcript"] as? String == env.logDir + "/sessions/\(session).cast")
+        }
+
+        var castPath: String { env.logDir + "/sessions/\(session).cast" }
+
+        func rttyctl(_ arguments: [String]) throws -> ProcessRun {
+            try ProcessRun.run(BuiltProducts.path("rttyctl"), Array(arguments.prefix(1)) + ["--control", env.socketDir + "/control"] + arguments.dropFirst(), input: "")
+        }
+    }
+
+    @Test func sessionIsRecordedAsAsciicastWithInputAndOutput() throws {
+        let rig = try Rig()
+        let attributes = try FileManager.default.attributesOfItem(atPath: rig.castPath)
+        #expect(attributes[.posixPermissions] as? Int == 0o600)
+        #expect(try FileManager.default.attributesOfItem(atPath: rig.env.logDir + "/sessions")[.posixPermissions] as? Int == 0o700)
+        let lines = try String(contentsOfFile: rig.castPath, encoding: .utf8).split(separator: "\n")
+        let header = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(header["version"] as? Int == 2)
+        #expect(header["width"] as? Int == 80)
+        var output = "", input = ""
+        var last = 0.0
+        for line in lines.dropFirst() {
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any])
+            let time = try #require((event[0] as? NSNumber)?.doubleValue)
+            #expect(time >= last, "event times go forward")
+            last = time
+            if event[1] as? String == "o" { output += event[2] as? String ?? "" }
+            if event[1] as? String == "i" { input += event[2] as? String ?? "" }
+        }
+        #expect(input == "ping\n")
+        #expect(output.contains("answer:ping"))
+        #expect(output.contains("café ready"), "UTF-8 kept whole: \(output.debugDescription)")
+    }
+
+    @Test func rttyctlListsTheSessionAndReplaysIt() throws {
+        let rig = try Rig()
+        let sessions = try rig.rttyctl(["sessions", "--console", "sh", "--since", "1h"])
+        #expect(sessions.status == 0, "\(sessions.stderr)")
+        let row = try #require(sessions.stdout.split(separator: "\n").first { $0.hasPrefix(rig.session) })
+        #expect(row.contains("\tsh\t\(Accounts.currentUserName())\tlocal\t"), "\(row)")
+        #expect(row.hasSuffix("\tclient closed"), "\(row)")
+        #expect(try rig.rttyctl(["sessions", "--console", "other"]).stdout.contains(rig.session) == false)
+        #expect(try rig.rttyctl(["sessions", "--since", "2999-01-01"]).stdout.contains(rig.session) == false)
+        #expect(try rig.rttyctl(["sessions", "--since", "yesterday"]).status != 0)
+
+        let replay = try rig.rttyctl(["replay", "--no-wait", "--show-input", rig.session])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stdout.contains("answer:ping"))
+        #expect(replay.stdout.contains("\u{1B}[7mping\n\u{1B}[27m"))
+        let missing = try rig.rttyctl(["replay", "sh-0-0"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no transcript for session sh-0-0"), "\(missing.stderr)")
+    }
+
+    @Test(.enabled(if: haveAsciinema)) func asciinemaReadsTheTranscript() throws {
+        let program = try #require(Self.asciinema, "asciinema is not installed (.ci/run installs it with pip)")
+        let rig = try Rig()
+        let cat = try ProcessRun.run(program, ["cat", rig.castPath], input: "")
+        #expect(cat.status == 0, "\(cat.stderr)")
+        #expect(cat.stdout.contains("answer:ping"))
+        #expect(cat.stdout.contains("café ready"))
+    }
+}
