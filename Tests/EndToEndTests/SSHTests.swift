@@ -18,6 +18,11 @@ import Testing
 
     @Test(.enabled(if: SSHRig.enabled)) func oneConsoleUserLandsInItAndRoundTripsBytes() throws {
         let rig = try SSHRig(consoles: Self.echoConsole("pbx"), roles: ["solo"], grants: [.init(role: "solo", consoles: "pbx", rights: "rw")])
+        let wrong = try rig.ssh("solo", input: "not-the-password\nping\n")
+        #expect(wrong.status != 0)
+        #expect(wrong.stderr.contains("login refused"), "\(wrong.stderr)")
+        try waitUntil(timeout: 5, "a login-failed record:\n\(rig.audit)") { Self.line(rig.audit, "login-failed", user: rig.user("solo")) != nil }
+
         let run = try rig.ssh("solo", input: "\(SSHRig.password)\nping\n")
         #expect(run.status == 0, "stderr: \(run.stderr)\nsshd: \(rig.sshdLog)")
         #expect(run.stdout.contains("pbx:ping"), "stdout: \(run.stdout)\nstderr: \(run.stderr)")
@@ -158,5 +163,19 @@ import Testing
         #expect(unknown.stderr.contains("useradd"), "\(unknown.stderr)")
         let noConsole = try rig.rttyctl(["grant", rig.user("late"), "nosuch"])
         #expect(noConsole.stderr.contains("no console nosuch"), "\(noConsole.stderr)")
+    }
+
+    @Test(.enabled(if: SSHRig.enabled)) func droppedConnectionEndsTheSessionAndClosesItsRecord() throws {
+        let rig = try SSHRig(consoles: Self.echoConsole("pbx"), roles: ["solo"], grants: [.init(role: "solo", consoles: "pbx", rights: "rw")])
+        let session = try rig.startSSH("solo", ["pbx"], tty: true)
+        try session.waitForOutput("assword")
+        session.write("\(SSHRig.password)\r")
+        try session.waitForOutput("connected to pbx")
+        // The network goes away: sshd hangs up the pty, rtty-shell gets SIGHUP and leaves.
+        ProcessRun.killTree(session.process.processIdentifier)
+        try waitUntil(timeout: 5, "the session-end record; audit:\n\(rig.audit)") { Self.line(rig.audit, "session-end", user: rig.user("solo")) != nil }
+        try waitUntil(timeout: 5, "rtty-shell to exit") {
+            (try ProcessRun.run("/usr/bin/pgrep", ["-u", rig.user("solo")], input: "")).stdout.isEmpty
+        }
     }
 }

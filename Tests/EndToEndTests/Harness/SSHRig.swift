@@ -119,12 +119,7 @@ final class SSHRig {
             SetEnv RTTY_CONFIG=\(env.configPath)
             Subsystem sftp internal-sftp
 
-            # The block packaging/sshd_config.d/rtty.conf ships, for this test's group.
-            Match Group \(usersGroup)
-                DisableForwarding yes
-                PermitTunnel no
-                PermitUserRC no
-                ForceCommand rtty-shell
+            \(try Self.shippedSnippet(group: usersGroup, shell: shellPath))
             """.write(toFile: config, atomically: true, encoding: .utf8)
         try Self.must(Self.sshd, ["-t", "-f", config])
         let (program, argv) = ProcessRun.shielded(Self.sshd, ["-D", "-e", "-f", config])
@@ -135,6 +130,20 @@ final class SSHRig {
         sshdProcess.standardError = FileHandle(forWritingAtPath: log)
         try sshdProcess.run()
         try waitUntil(timeout: 10, "sshd to listen on port \(port); its log:\n\(sshdLog)") { Self.canConnect(port: port) }
+    }
+
+    /// packaging/sshd_config.d/rtty.conf as shipped, for this rig's group and shell path,
+    /// so the tests prove the snippet admins install.
+    static func shippedSnippet(group: String, shell: String) throws -> String {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let path = repository.appendingPathComponent("packaging/sshd_config.d/rtty.conf").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard text.contains("Match Group rtty-users"), text.contains("ForceCommand /usr/sbin/rtty-shell") else {
+            throw HarnessError("\(path) no longer has the Match block the tests expect")
+        }
+        return text.replacingOccurrences(of: "Match Group rtty-users", with: "Match Group \(group)")
+            .replacingOccurrences(of: "/usr/sbin/rtty-shell", with: shell)
     }
 
     var sshdLog: String { (try? String(contentsOfFile: env.root + "/sshd.log", encoding: .utf8)) ?? "" }
