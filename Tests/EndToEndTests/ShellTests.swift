@@ -80,6 +80,24 @@ import Testing
         #expect((try? rig.guests[0].waitFor("wrong", timeout: 0.3)) == nil)
     }
 
+    @Test(.enabled(if: havePAMWrapper)) func accountNotAllowedForTheServiceIsRefusedAndAudited() throws {
+        let rig = try ShellRig(consoles: ["pbx"])
+        // The user exists for another PAM service only: pam_matrix refuses it for "rtty".
+        try "\(Accounts.currentUserName()):secret:other\n".write(toFile: rig.pamDir + "/passdb", atomically: true, encoding: .utf8)
+        let run = try rig.shell(["rtty-shell", "-c", "pbx"], input: "secret\nhello\n")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("login refused"), "\(run.stderr)")
+        #expect((try? rig.guests[0].waitFor("hello", timeout: 0.3)) == nil)
+        try waitUntil(timeout: 5, "a login-failed record:\n\(rig.audit)") { rig.audit.contains(#""event":"login-failed""#) }
+    }
+
+    @Test(.enabled(if: havePAMWrapper)) func conversationThatCannotAnswerIsRefused() throws {
+        let rig = try ShellRig(consoles: ["pbx"])
+        let run = try rig.shell(["rtty-shell", "-c", "pbx"], input: "")  // no password will ever come
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("login refused"), "\(run.stderr)")
+    }
+
     @Test(.enabled(if: havePAMWrapper)) func severalConsolesGetAMenuThatAsksAgain() throws {
         let rig = try ShellRig(consoles: ["pbx", "util"])
         try rig.guests[1].write("this is util")
