@@ -39,6 +39,8 @@ public final class Daemon: Service, @unchecked Sendable {
     public static func loadConfig(_ path: String) throws -> Config { try ConfigFile.load(path) }
 
     public func run() async throws {
+        // Trap SIGHUP before any socket exists: whoever sees a socket may send it at once.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         try prepareDirectories(config.paths)
         if !config.paths.pidFile.isEmpty {
             try PidFile.write(config.paths.pidFile)
@@ -67,7 +69,7 @@ public final class Daemon: Service, @unchecked Sendable {
             logger.error("no report socket, rtty-shell refusals will not be audited: \(config.paths.reportSocket): \(error)")
         }
         logger.notice("rttyd running: \(hubs.count) consoles, sockets in \(config.paths.socketDir)")
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+        for await _ in hangups.cancelOnGracefulShutdown() {
             await reload()
         }
         logger.notice("rttyd stopping")
@@ -123,6 +125,8 @@ public final class Daemon: Service, @unchecked Sendable {
         if new.paths.auditLog != config.paths.auditLog {
             audit.close()
             audit = AuditLog(path: new.paths.auditLog, logger: logger)
+        } else {
+            audit.close()  // reopened at the next record: logrotate/newsyslog moved it away
         }
         access.load()
         if plan.pathsChanged {

@@ -11,7 +11,7 @@ struct RTTYCtl: ParsableCommand {
         version: RTTYVersion.string,
         subcommands: [
             Status.self, Who.self, Grant.self, Revoke.self, ACL.self, Kick.self, Break.self, Set.self, Reload.self, Log.self,
-            Sessions.self, Replay.self,
+            Sessions.self, Replay.self, ImportClassic.self,
         ])
 }
 

@@ -115,3 +115,29 @@ struct Replay: ParsableCommand {
         }
     }
 }
+
+struct ImportClassic: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-classic",
+        abstract: "Write rtty.conf from a classic rtty tree (dev/, opt/, sock/, log/) to standard output.")
+    @Argument(help: "The classic rtty directory, e.g. /usr/local/rtty.") var directory: String
+
+    func run() throws {
+        let files = FileManager.default
+        let devDir = directory + "/dev"
+        guard let names = try? files.contentsOfDirectory(atPath: devDir) else {
+            throw Failure("\(devDir) cannot be read: a classic tree has dev/NAME -> /dev/tty... for each console")
+        }
+        let option = { (name: String) in (try? String(contentsOfFile: self.directory + "/opt/" + name, encoding: .utf8)) ?? "" }
+        var consoles: [ClassicImport.Console] = []
+        for name in names where !name.hasPrefix(".") {
+            let path = devDir + "/" + name
+            var device = (try? files.destinationOfSymbolicLink(atPath: path)) ?? path
+            if !device.hasPrefix("/") { device = URL(fileURLWithPath: devDir + "/" + device).standardized.path }
+            consoles.append(ClassicImport.Console(name: name, device: device, options: option(name)))
+        }
+        let result = ClassicImport.convert(consoles: consoles, defaults: option("DEFAULT"), root: directory)
+        print(result.config, terminator: "")
+        for warning in result.warnings { FileHandle.standardError.write(Data("rttyctl import-classic: \(warning)\n".utf8)) }
+    }
+}

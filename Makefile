@@ -1,0 +1,25 @@
+# make && sudo make install    (PREFIX=/usr/local, SYSCONFDIR=/etc, DESTDIR= for staging)
+# sudo make uninstall          removes what install added; keeps config, ACL and logs
+# make deb                     builds packaging/debian's .deb into dist/
+# make test                    the whole test suite (as scripts/test)
+SWIFT ?= swift
+# PREFIX, SYSCONFDIR, DESTDIR, ... given to make reach scripts/install.sh.
+export
+
+all:
+	$(SWIFT) build -c release --static-swift-stdlib
+
+install:
+	@test -x .build/release/rttyd || $(SWIFT) build -c release --static-swift-stdlib
+	sh scripts/install.sh install
+
+uninstall:
+	sh scripts/install.sh uninstall
+
+deb:
+	bash packaging/debian/build-deb
+
+test:
+	bash scripts/test
+
+.PHONY: all install uninstall deb test

@@ -1,0 +1,107 @@
+/// `rttyctl import-classic`: rtty.conf from a classic rtty tree. The classic layout has
+/// `dev/NAME` (a symlink to the tty), `sock/NAME` (the socket), `log/NAME` (the log), and
+/// the options `startsrv` gave `ttysrv` for each console in `opt/NAME`, with `opt/DEFAULT`
+/// for all: `-b baud`, `-p parity`, `-w wordsize`, `-R` (RTS/CTS). Options the new
+/// daemon handles itself (`-t`, `-s`, `-l`, `-i`, `-x`) are dropped, and `-r` (an
+/// unauthenticated TCP listener) is reported, not carried over.
+public enum ClassicImport {
+    public struct Console: Sendable {
+        public var name: String
+        public var device: String
+        public var options: String
+        public init(name: String, device: String, options: String) {
+            self.name = name
+            self.device = device
+            self.options = options
+        }
+    }
+
+    public struct Result: Sendable {
+        public var config: String
+        public var warnings: [String]
+    }
+
+    public static func convert(consoles: [Console], defaults: String, root: String) -> Result {
+        var warnings: [String] = []
+        var text = """
+            # rtty.conf written by `rttyctl import-classic \(root)`. Check it with
+            # `rttyd --check-config --config FILE`, then install it as /etc/rtty/rtty.conf.
+            # The classic sock/ and log/ directories are replaced by [paths] below.
+
+            [paths]
+            socket_dir = "/run/rtty"
+            log_dir = "/var/log/rtty"
+
+            [defaults]
+            group = "rtty"
+
+            """
+        let base = settings(defaults, warnings: &warnings, what: "opt/DEFAULT")
+        for line in lines(base, against: LineSettings(), always: true) { text += line + "\n" }
+        for console in consoles.sorted(by: { $0.name < $1.name }) {
+            if let problem = ConsoleName.problem(console.name) {
+                warnings.append("dev/\(console.name) skipped: \(problem)")
+                continue
+            }
+            var own = base
+            apply(console.options, to: &own, warnings: &warnings, what: "opt/\(console.name)")
+            text += "\n[console.\(console.name)]\ndevice = \(JSON.quote(console.device))\n"
+            for line in lines(own, against: base) { text += line + "\n" }
+        }
+        return Result(config: text, warnings: warnings)
+    }
+
+    private static func settings(_ options: String, warnings: inout [String], what: String) -> LineSettings {
+        var settings = LineSettings()
+        apply(options, to: &settings, warnings: &warnings, what: what)
+        return settings
+    }
+
+    private static func apply(_ options: String, to settings: inout LineSettings, warnings: inout [String], what: String) {
+        let words = options.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
+        var index = 0
+        while index < words.count {
+            let word = words[index]
+            index += 1
+            let key: String
+            switch word {
+            case "-b": key = "baud"
+            case "-p": key = "parity"
+            case "-w": key = "data"
+            case "-R":
+                settings.flow = .rtscts
+                continue
+            case "-r":
+                warnings.append("\(what): -r (an unauthenticated TCP listener) is not carried over; rtty serves consoles over ssh")
+                index += 1
+                continue
+            case "-t", "-s", "-l", "-i", "-x":
+                index += 1  // rttyd sets these itself
+                continue
+            default:
+                warnings.append("\(what): unknown option \(word) ignored")
+                continue
+            }
+            guard index < words.count else {
+                warnings.append("\(what): \(word) needs a value")
+                break
+            }
+            do {
+                try settings.set(key, words[index])
+            } catch {
+                warnings.append("\(what): \(error)")
+            }
+            index += 1
+        }
+    }
+
+    /// The settings that differ from `base` (and the baud anyway when `always`).
+    private static func lines(_ settings: LineSettings, against base: LineSettings, always: Bool = false) -> [String] {
+        var out: [String] = []
+        if settings.baud != base.baud || always { out.append("baud = \(settings.baud)") }
+        if settings.dataBits != base.dataBits { out.append("data_bits = \(settings.dataBits)") }
+        if settings.parity != base.parity { out.append("parity = \"\(settings.parity.rawValue)\"") }
+        if settings.flow != base.flow { out.append("flow = \"\(settings.flow.rawValue)\"") }
+        return out
+    }
+}
