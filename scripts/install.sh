@@ -63,13 +63,17 @@ do_install() {
     put packaging/systemd/rttyd.service "$SYSTEMDDIR/rttyd.service" 0644
     put packaging/systemd/rtty.sysusers "$LIBDIR_SYSTEMD/sysusers.d/rtty.conf" 0644
     put packaging/systemd/rtty.tmpfiles "$LIBDIR_SYSTEMD/tmpfiles.d/rtty.conf" 0644
-    put packaging/sshd_config.d/rtty.conf "$DATADIR/sshd_config.d/rtty.conf" 0644
+    # The snippet names rtty-shell by the path it is installed at.
+    snippet=$(mktemp)
+    sed "s|/usr/sbin/rtty-shell|$SBINDIR/rtty-shell|" packaging/sshd_config.d/rtty.conf > "$snippet"
+    put "$snippet" "$DATADIR/sshd_config.d/rtty.conf" 0644
     put packaging/etc/rtty.conf "$DATADIR/rtty.conf.example" 0644
     put packaging/etc/access "$DATADIR/access.example" 0644
     keep packaging/etc/rtty.conf "$SYSCONFDIR/rtty/rtty.conf" 0644
     keep packaging/etc/access "$SYSCONFDIR/rtty/access" 0640
     keep pam/rtty "$SYSCONFDIR/pam.d/rtty" 0644
-    keep packaging/sshd_config.d/rtty.conf "$SYSCONFDIR/ssh/sshd_config.d/rtty.conf" 0644
+    keep "$snippet" "$SYSCONFDIR/ssh/sshd_config.d/rtty.conf" 0644
+    rm -f "$snippet"
     keep packaging/etc/logrotate "$SYSCONFDIR/logrotate.d/rtty" 0644
     echo "$MANIFEST" >> "$DESTDIR$MANIFEST.new"
     mv "$DESTDIR$MANIFEST.new" "$DESTDIR$MANIFEST"
