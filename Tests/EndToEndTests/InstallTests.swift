@@ -43,4 +43,10 @@ import Testing
         #expect(again.status != 0)
         #expect(again.stderr.contains("nothing installed"))
     }
+
+    @Test(arguments: ["packaging/freebsd/rttyd.in", "packaging/debian/postinst", "packaging/debian/prerm", "packaging/debian/postrm", "scripts/install.sh"])
+    func shellScriptsParse(script: String) throws {
+        let check = try ProcessRun.run("/bin/sh", ["-n", Self.repository.appendingPathComponent(script).path], input: "")
+        #expect(check.status == 0, "\(script): \(check.stderr)")
+    }
 }
