@@ -71,6 +71,8 @@ public struct Config: Equatable, Sendable {
         public var maxClients: Int
         /// Per-session transcripts (asciicast v2) in the session directory.
         public var transcript: Bool
+        /// Direct TCP access (off unless configured).
+        public var tcp: TCPAccess?
 
         public init(name: String, source: Source, defaults: Defaults) {
             self.name = name
@@ -87,6 +89,23 @@ public struct Config: Equatable, Sendable {
             self.maxClients = defaults.maxClients
             self.transcript = defaults.transcript
         }
+    }
+
+    /// A console's TCP port: `tcp = "127.0.0.1:7001"` and the keys that go with it.
+    public struct TCPAccess: Equatable, Sendable {
+        public enum Mode: String, Equatable, Sendable { case raw, telnet }
+        public var host: String
+        public var port: Int
+        public var mode: Mode
+        public var allowRemote: Bool
+        /// Networks whose clients are accepted; empty = any that can reach the port.
+        public var allow: [IPNetwork]
+        public var readOnly: Bool
+
+        public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+        /// Loopback literal addresses and "localhost"; anything else is remote.
+        public var isLoopback: Bool { host == "localhost" || (IPNetwork(host)?.isLoopback ?? false) }
     }
 
     /// Values a console inherits unless it sets its own.

@@ -32,6 +32,7 @@ public enum ConfigParser {
         "log_max_bytes", "log_keep", "write_policy", "client_queue_bytes", "max_clients", "group",
     ]
     static let sourceKeys = ["device", "exec", "unix", "rows", "cols"]
+    static let tcpKeys = ["tcp", "tcp_mode", "tcp_allow_remote", "tcp_allow", "tcp_rights"]
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> Config {
         let root: TOMLTable
@@ -143,12 +144,13 @@ public enum ConfigParser {
             let names = table.keys.sorted { (line(of: "console.\($0)") ?? 0) < (line(of: "console.\($1)") ?? 0) }
             var consoles: [Config.Console] = []
             var sources: [String: String] = [:]
+            var ports: [String: String] = [:]
             for name in names {
                 let key = "console.\(name)"
                 if let problem = ConsoleName.problem(name) { throw fail(key, problem) }
                 guard let body = table[name]?.table else { throw fail(key, "expected a table [console.\(name)]") }
-                for k in body.keys where !(ConfigParser.sourceKeys + ConfigParser.settingKeys).contains(k) {
-                    throw fail("\(key).\(k)", "unknown key; expected device, exec or unix, rows, cols, or one of \(ConfigParser.settingKeys.joined(separator: ", "))")
+                for k in body.keys where !(ConfigParser.sourceKeys + ConfigParser.tcpKeys + ConfigParser.settingKeys).contains(k) {
+                    throw fail("\(key).\(k)", "unknown key; expected device, exec or unix, rows, cols, tcp keys (\(ConfigParser.tcpKeys.joined(separator: ", "))), or one of \(ConfigParser.settingKeys.joined(separator: ", "))")
                 }
                 let source = try readSource(body, key)
                 if case .exec = source {} else {
@@ -158,9 +160,56 @@ public enum ConfigParser {
                 }
                 var console = Config.Console(name: name, source: source, defaults: defaults)
                 try applySettings(body, prefix: key, to: &console)
+                console.tcp = try readTCP(body, key)
+                if let tcp = console.tcp {
+                    if let other = ports[tcp.address] { throw fail("\(key).tcp", "\(tcp.address) is already the port of console \(other)") }
+                    ports[tcp.address] = name
+                }
                 consoles.append(console)
             }
             return consoles
+        }
+
+        /// The tcp keys of a console; a non-loopback address needs tcp_allow_remote = true.
+        private func readTCP(_ body: TOMLTable, _ key: String) throws(ConfigError) -> Config.TCPAccess? {
+            guard let value = body["tcp"] else {
+                if let stray = ConfigParser.tcpKeys.dropFirst().first(where: { body[$0] != nil }) {
+                    throw fail("\(key).\(stray)", "applies only with tcp = \"HOST:PORT\"")
+                }
+                return nil
+            }
+            guard let text = value.string, let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port) else {
+                throw fail("\(key).tcp", "expected \"HOST:PORT\" such as \"127.0.0.1:7001\" or \"[::1]:7001\" (port 1 to 65535)")
+            }
+            var host = String(text[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            let isHostName = !host.isEmpty && !host.contains(":") && host.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-" }
+            guard IPNetwork.address(host) != nil || isHostName else {
+                throw fail("\(key).tcp", "\"\(host)\" is not an address or host name")
+            }
+            var access = Config.TCPAccess(host: host, port: port, mode: .raw, allowRemote: false, allow: [], readOnly: false)
+            if let mode = body["tcp_mode"] {
+                guard let word = mode.string, let parsed = Config.TCPAccess.Mode(rawValue: word) else { throw fail("\(key).tcp_mode", "expected \"raw\" or \"telnet\"") }
+                access.mode = parsed
+            }
+            if let remote = body["tcp_allow_remote"] { access.allowRemote = try bool(remote, "\(key).tcp_allow_remote") }
+            if let rights = body["tcp_rights"] {
+                guard let word = rights.string, word == "rw" || word == "ro" else { throw fail("\(key).tcp_rights", "expected \"rw\" or \"ro\"") }
+                access.readOnly = word == "ro"
+            }
+            if let list = body["tcp_allow"] {
+                guard let array = list.array else { throw fail("\(key).tcp_allow", "expected a list such as [\"10.0.0.0/8\", \"::1\"]") }
+                for element in array {
+                    guard let entry = element.string, let network = IPNetwork(entry) else {
+                        throw fail("\(key).tcp_allow", "\(element.string.map { "\"\($0)\"" } ?? "an entry") is not an address or network (a.b.c.d/n or IPv6/n)")
+                    }
+                    access.allow.append(network)
+                }
+            }
+            guard access.isLoopback || access.allowRemote else {
+                throw fail("\(key).tcp", "\(access.address) is not a loopback address: TCP access has no authentication, so binding it elsewhere needs tcp_allow_remote = true (and tcp_allow to limit who connects)")
+            }
+            return access
         }
 
         private func readSource(_ body: TOMLTable, _ key: String) throws(ConfigError) -> Config.Source {

@@ -33,6 +33,11 @@ final class ClientSession: @unchecked Sendable {
     var replayTimer: Scheduled<Void>?
     /// asciicast v2 record of what this session saw and typed (nil: off or failed).
     var transcript: Transcript?
+    /// A TCP session (`tcp = ...`): raw bytes or telnet, no frames, no notices; nil for
+    /// Unix-socket clients.
+    var tcpMode: Config.TCPAccess.Mode?
+    /// "address port" of a TCP peer.
+    var peerAddress: String?
 
     init(id: String, channel: Channel, uid: UInt32, pid: Int32, userName: String, now: Double) {
         self.id = id
@@ -54,6 +59,7 @@ final class ClientSession: @unchecked Sendable {
     /// How other users see this client: the WHOSON text, with the login part replaced by
     /// the verified user name when they differ (a client cannot pose as someone else).
     var who: String {
+        if let peerAddress { return "tcp@" + peerAddress.replacingSpaces(with: ":") }
         guard let identity, !identity.isEmpty else { return "\(userName)@?" }
         let parts = identity.split(separator: "@", maxSplits: 1)
         let claimedTTY = parts.count == 2 ? String(parts[1]) : "?"
@@ -74,12 +80,24 @@ final class ClientSession: @unchecked Sendable {
         channel.writeAndFlush(buffer, promise: nil)
     }
 
+    /// Frames and notices go to Unix-socket clients only: a TCP client gets console bytes.
     func send(_ frame: Frame) {
+        guard tcpMode == nil else { return }
         send(FrameWriter.frame(frame, allocator: channel.allocator))
     }
 
     func notice(_ text: String) {
+        guard tcpMode == nil else { return }
         send(FrameWriter.notice(text, allocator: channel.allocator))
+    }
+
+    /// Console bytes in this client's wire form (frames, raw, or telnet with IAC doubled).
+    func wireData(_ bytes: ByteBufferView) -> ByteBuffer {
+        switch tcpMode {
+        case nil: return FrameWriter.data(bytes, maxPayload: maxDataPayload, allocator: channel.allocator)
+        case .raw?: return channel.allocator.buffer(bytes: bytes)
+        case .telnet?: return channel.allocator.buffer(bytes: Telnet.escape(bytes))
+        }
     }
 
     /// An rtty/1 ERROR for extended clients, a NOTICE for classic ones.

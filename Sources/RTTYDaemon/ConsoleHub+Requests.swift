@@ -99,7 +99,7 @@ extension ConsoleHub {
         if !hello.noReplay { sendReplayIfDue(client) } else { client.replayDone = true }
     }
 
-    private func mayWrite(_ client: ClientSession, _ what: String) -> Bool {
+    func mayWrite(_ client: ClientSession, _ what: String) -> Bool {
         if client.rights == .readOnly {
             if !client.toldReadOnly || what != "input" {
                 client.refuse("read-only session: \(what) refused")
@@ -110,7 +110,7 @@ extension ConsoleHub {
         return true
     }
 
-    private func input(_ bytes: [UInt8], from client: ClientSession) {
+    func input(_ bytes: [UInt8], from client: ClientSession) {
         guard !bytes.isEmpty, mayWrite(client, "input") else { return }
         if config.writePolicy == .exclusive {
             if writeLockHolder == nil { writeLockHolder = client }

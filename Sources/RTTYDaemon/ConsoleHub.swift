@@ -26,6 +26,7 @@ final class ConsoleHub: @unchecked Sendable {
     var backoff = SourceBackoff()
     var reopenTimer: Scheduled<Void>?
     var listener: Channel?
+    var tcpListener: Channel?
     var writeLockHolder: ClientSession?
     var stopped = false
     private var sessionCounter = 0
@@ -70,7 +71,7 @@ final class ConsoleHub: @unchecked Sendable {
     func start() -> EventLoopFuture<Void> {
         loop.preconditionInEventLoop()
         openLog()
-        return startListener().map {
+        return startListener().flatMap { self.startTCPListener() }.map {
             self.openSource()
         }
     }
@@ -126,8 +127,8 @@ final class ConsoleHub: @unchecked Sendable {
         }
         closeSource()
         log?.close()
-        let closed = listener?.close() ?? loop.makeSucceededVoidFuture()
-        return closed.recover { _ in }.map {
+        let closed = (listener?.close() ?? loop.makeSucceededVoidFuture()).recover { _ in }.flatMap { self.stopTCPListener() }
+        return closed.map {
             UnixSocket.remove(path: self.socketPath)
         }
     }
@@ -139,7 +140,11 @@ final class ConsoleHub: @unchecked Sendable {
 
     func record(_ kind: AuditEvent.Kind, _ session: ClientSession?, _ details: [(String, AuditEvent.Detail)]) {
         var event = AuditEvent(time: WallClock.now(), kind: kind, console: config.name)
-        if let session {
+        if let session, let peer = session.peerAddress {
+            event.session = session.id
+            event.user = "tcp"
+            event.from = peer
+        } else if let session {
             event.session = session.id
             event.uid = session.uid
             event.user = session.userName
@@ -310,7 +315,7 @@ final class ConsoleHub: @unchecked Sendable {
     }
 
     func send(data bytes: [UInt8], to session: ClientSession) {
-        session.send(FrameWriter.data(bytes, maxPayload: session.maxDataPayload, allocator: session.channel.allocator))
+        session.send(session.wireData(session.channel.allocator.buffer(bytes: bytes).readableBytesView))
     }
 
     func broadcast(notice text: String, except excluded: ClientSession? = nil) {
@@ -348,9 +353,19 @@ final class ConsoleHub: @unchecked Sendable {
         }
         var classic: ByteBuffer?
         var extended: ByteBuffer?
+        var raw: ByteBuffer?
+        var telnet: ByteBuffer?
         for client in clients where !client.closing {
             let framed: ByteBuffer
-            if client.extended {
+            if let mode = client.tcpMode {
+                if mode == .raw {
+                    if raw == nil { raw = client.wireData(buffer.readableBytesView) }
+                    framed = raw!
+                } else {
+                    if telnet == nil { telnet = client.wireData(buffer.readableBytesView) }
+                    framed = telnet!
+                }
+            } else if client.extended {
                 if extended == nil {
                     extended = FrameWriter.data(buffer.readableBytesView, maxPayload: Frame.extendedMaxPayload, allocator: client.channel.allocator)
                 }
@@ -389,12 +404,13 @@ extension ConsoleHub {
             log?.mark("console reconfigured: \(new.source.describe), \(settings.short)")
             openSource()
         }
-        guard old.group != new.group || old.clientQueueBytes != new.clientQueueBytes else {
-            return loop.makeSucceededVoidFuture()
-        }
+        // TCP port changed: a new listener; attached TCP clients keep their connections.
+        let tcp = old.tcp == new.tcp && old.clientQueueBytes == new.clientQueueBytes
+            ? loop.makeSucceededVoidFuture() : stopTCPListener().flatMap { self.startTCPListener() }
+        guard old.group != new.group || old.clientQueueBytes != new.clientQueueBytes else { return tcp }
         // The socket must be recreated; attached clients keep their connections.
         let closing = listener?.close() ?? loop.makeSucceededVoidFuture()
         listener = nil
-        return closing.recover { _ in }.flatMap { self.startListener() }
+        return tcp.flatMap { closing.recover { _ in } }.flatMap { self.startListener() }
     }
 }

@@ -1,0 +1,142 @@
+import Foundation
+import RTTYCore
+import RTTYSystem
+import Testing
+
+/// A console's TCP port, driven by clients nobody here wrote: socat (raw), pyserial's
+/// rfc2217:// handler (telnet + RFC 2217) and the telnet client.
+@Suite struct TCPTests {
+    static var havePySerial: Bool {
+        (try? ProcessRun.run("/usr/bin/env", ["python3", "-c", "import serial.rfc2217"], input: ""))?.status == 0
+            || ProcessInfo.processInfo.environment["CI"] == "true"
+    }
+    static var haveTelnet: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/telnet") || ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    struct Rig {
+        let env: TestEnvironment
+        let guest: PtyGuest
+        let daemon: DaemonProcess
+        let port: Int
+
+        init(_ tcpKeys: String, host: String = "127.0.0.1") throws {
+            env = try TestEnvironment()
+            guest = try PtyGuest()
+            port = try SSHRig.freePort()
+            try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"\ntcp = \"\(host):\(port)\"\n\(tcpKeys)\n")
+            daemon = try DaemonProcess(env)
+            try daemon.waitForLog("TCP ")
+            try daemon.waitForLog("source open")
+        }
+
+        var audit: String { (try? String(contentsOfFile: env.logDir + "/audit.jsonl", encoding: .utf8)) ?? "" }
+    }
+
+    @Test func rawModeCarriesBytesBothWaysAndNothingElse() throws {
+        let rig = try Rig("tcp_mode = \"raw\"")
+        try rig.guest.write("before\r\n")
+        let watcher = try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
+        try watcher.waitForOutput("before")  // the replay
+        try rig.guest.write("live \u{FF} bytes\r\n")
+        try watcher.waitForOutput("live")
+        watcher.write("typed\r")
+        try rig.guest.waitFor("typed\r")
+        #expect(!watcher.stdout.contains("authorized") && !watcher.stdout.contains("connected"), "raw mode sent more than console bytes: \(watcher.stdout)")
+        let status = try ProcessRun.run(BuiltProducts.path("rttyctl"), ["who", "--control", rig.env.socketDir + "/control"], input: "")
+        #expect(status.stdout.contains("tcp@127.0.0.1:"), "\(status.stdout)")
+        watcher.closeInput()
+        try waitUntil(timeout: 5, "the session-end record:\n\(rig.audit)") { rig.audit.contains(#""event":"session-end""#) }
+        #expect(rig.audit.contains(#""user":"tcp","from":"127.0.0.1 "#), "\(rig.audit)")
+    }
+
+    @Test func readOnlyTCPCannotType() throws {
+        let rig = try Rig("tcp_rights = \"ro\"")
+        let watcher = try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
+        try rig.daemon.waitForLog("attached: tcp@")
+        watcher.write("typed\r")
+        try rig.guest.write("still here\r\n")
+        try watcher.waitForOutput("still here")
+        #expect((try? rig.guest.waitFor("typed", timeout: 0.5)) == nil)
+    }
+
+    @Test func remoteBindNeedsTheExplicitOptionAndTcpAllowIsEnforced() throws {
+        let env = try TestEnvironment()
+        try env.writeConfig("[console.pbx]\ndevice = \"/dev/null\"\ntcp = \"0.0.0.0:7001\"\n")
+        let check = try ProcessRun.run(BuiltProducts.path("rttyd"), ["--check-config", "--config", env.configPath], input: "")
+        #expect(check.status != 0)
+        #expect(check.stderr.contains("tcp_allow_remote = true"), "\(check.stderr)")
+
+        let rig = try Rig("tcp_allow_remote = true\ntcp_allow = [\"192.0.2.0/24\"]", host: "0.0.0.0")
+        #expect(rig.daemon.stderr.contains("NO authentication"))
+        try rig.guest.write("secret output\r\n")
+        let outsider = try ProcessRun.run("/usr/bin/socat", ["-t", "1", "-", "TCP:127.0.0.1:\(rig.port)"], input: "")
+        #expect(!outsider.stdout.contains("secret"), "a client outside tcp_allow got output")
+        try waitUntil(timeout: 5, "a denied record:\n\(rig.audit)") { rig.audit.contains("is not in tcp_allow") }
+    }
+
+    @Test(.enabled(if: havePySerial)) func pyserialRfc2217OpensSetsBaudAndParitySendsBreakAndMovesData() throws {
+        let rig = try Rig("tcp_mode = \"telnet\"")
+        let parity = PtyGuest.acceptsParity()
+        let script = """
+            import serial, sys, time
+            port = serial.serial_for_url("rfc2217://127.0.0.1:\(rig.port)", baudrate=57600, timeout=5)
+            print("OPEN", flush=True)
+            port.write(b"ping\\xff\\r")
+            data = b""
+            deadline = time.time() + 10
+            while b"pong" not in data and time.time() < deadline:
+                data += port.read(100)
+            print("GOT", data.count(b"pong\\xff"), flush=True)
+            port.baudrate = 19200
+            \(parity ? "port.parity = serial.PARITY_EVEN" : "")
+            print("SET", flush=True)
+            port.send_break(0.3)
+            print("CTS", port.cts, flush=True)
+            port.reset_input_buffer()
+            port.close()
+            print("DONE", flush=True)
+            """
+        let client = try LiveProcess("/usr/bin/env", ["python3", "-c", script])
+        try client.waitForOutput("OPEN", timeout: 15)
+        #expect(try Termios.currentSettings(rig.guest.pair.slave).baud == 57_600)
+        try rig.guest.waitFor("ping")
+        try waitUntil(timeout: 5, "ping, 0xFF, CR on the device") {
+            try? rig.guest.waitFor("\r", timeout: 0.1)
+            return rig.guest.received.contains(Array("ping".utf8) + [0xFF, 0x0D])
+        }
+        try rig.guest.write(Array("pong".utf8) + [0xFF] + Array("\r\n".utf8))
+        try client.waitForOutput("GOT 1")
+        try client.waitForOutput("SET")
+        #expect(try Termios.currentSettings(rig.guest.pair.slave).baud == 19_200)
+        if parity { #expect(try Termios.currentSettings(rig.guest.pair.slave).parity == .even) }
+        try client.waitForOutput("DONE", timeout: 15)
+        #expect(client.stdout.contains("CTS True"), "\(client.stdout)")
+        try waitUntil(timeout: 5, "a break record:\n\(rig.audit)") { rig.audit.contains(#""event":"break""#) }
+        #expect(rig.audit.contains(#""event":"settings""#))
+        #expect(try rig.env.logContents("pbx").count > 0)
+        #expect(String(decoding: rig.env.logContents("pbx"), as: UTF8.self).contains("BREAK"))
+    }
+
+    @Test(.enabled(if: haveTelnet)) func telnetClientNegotiatesAndTalks() throws {
+        let rig = try Rig("tcp_mode = \"telnet\"")
+        try rig.guest.write("login: ")
+        let (program, arguments) = ProcessRun.shielded("/usr/bin/telnet", ["-8", "-E", "127.0.0.1", String(rig.port)])
+        let client = try LiveProcess(program, arguments)
+        try client.waitForOutput("login: ")
+        client.write("root\r\n")
+        try rig.guest.waitFor("root\r")
+        try rig.guest.write("\r\nPassword: ")
+        try client.waitForOutput("Password: ")
+        #expect(!client.stdout.contains("\u{FF}"), "telnet commands leaked into the text: \(client.stdout.debugDescription)")
+    }
+
+    @Test func brokenTelnetEndsOnlyThatClient() throws {
+        let rig = try Rig("tcp_mode = \"telnet\"")
+        let good = try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
+        try rig.daemon.waitForLog("attached: tcp@")
+        // IAC SE with no subnegotiation open: a broken telnet stream.
+        _ = try ProcessRun.run("/bin/sh", ["-c", "printf '\\377\\360' | /usr/bin/socat -t 2 - TCP:127.0.0.1:\(rig.port)"], input: "")
+        try rig.daemon.waitForLog("telnet: IAC SE without IAC SB")
+        try rig.guest.write("for the good one\r\n")
+        try good.waitForOutput("for the good one")
+    }
+}
