@@ -105,7 +105,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "RTTYCoreTests", dependencies: ["RTTYCore"]),
+        // Fuzz targets for the parsers of untrusted input, and their libFuzzer driver.
+        .target(name: "RTTYFuzz", dependencies: ["RTTYCore"], swiftSettings: strict),
+        .executableTarget(
+            name: "rtty-fuzz",
+            dependencies: ["RTTYFuzz"],
+            swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .testTarget(name: "RTTYCoreTests", dependencies: ["RTTYCore", "RTTYFuzz"]),
         .testTarget(
             name: "RTTYSystemTests",
             dependencies: ["RTTYSystem", "RTTYCore", .product(name: "SystemPackage", package: "swift-system")]
