@@ -35,6 +35,7 @@ public enum ConfigParser {
     static let tcpKeys = ["tcp", "tcp_mode", "tcp_allow_remote", "tcp_allow", "tcp_rights"]
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> Config {
+        try TOMLPrecheck.check(text, file: file)
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

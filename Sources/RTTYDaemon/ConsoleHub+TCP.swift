@@ -47,6 +47,7 @@ extension ConsoleHub {
         let address = channel.remoteAddress?.ipAddress ?? "?"
         session.tcpMode = mode
         session.peerAddress = "\(address) \(channel.remoteAddress?.port ?? 0)"
+        channel.closeFuture.whenComplete { _ in self.detach(session) }
         guard let tcp = config.tcp else {
             session.close(notice: nil)
             return session

@@ -223,6 +223,10 @@ final class ConsoleHub: @unchecked Sendable {
         let now = WallClock.monotonicSeconds()
         let session = ClientSession(
             id: nextSessionID(), channel: channel, uid: UInt32.max, pid: -1, userName: "?", now: now)
+        // Detach when the channel closes, however that happens: a client that is gone
+        // before its admission finishes (a write to it fails inside channelActive) must not
+        // stay in `clients`, holding a slot of max_clients.
+        channel.closeFuture.whenComplete { _ in self.detach(session) }
         peerCredentials(of: channel).whenComplete { result in
             switch result {
             case .success(let cred):
@@ -237,7 +241,7 @@ final class ConsoleHub: @unchecked Sendable {
     }
 
     private func admit(_ session: ClientSession, uid: UInt32, pid: Int32) {
-        guard !session.closing else { return }
+        guard !session.closing, session.channel.isActive else { return }
         let decision = access.decide(uid: uid, console: config.name)
         session.verified(uid: uid, pid: pid, userName: decision.user)
         guard decision.rights != .none else {

@@ -130,3 +130,26 @@ import Testing
         }
     }
 }
+
+@Suite struct TOMLPrecheckTests {
+    @Test func nonASCIIOutsideStringsIsAnErrorWithItsLineNotACrash() {
+        let text = "[paths]\nsocket_dir = \"/run/rtty\"\n[\u{FFFD}\u{FFFD}defaults]\n"
+        #expect(throws: ConfigError(file: "t.conf", line: 3, key: nil, message: "character U+FFFD outside a quoted string: TOML keys are ASCII (quote a name, e.g. [console.\"lab-1\"])")) {
+            try ConfigParser.parse(text, file: "t.conf")
+        }
+        #expect(throws: ConfigError.self) { try ConfigParser.parse("[console.pbx]\u{0}\ndevice = \"/dev/x\"\n", file: "t.conf") }
+    }
+
+    @Test func nonASCIIInStringsAndCommentsIsFine() throws {
+        let text = """
+            # café console — comments may say anything
+            [console."café"]
+            device = "/dev/ttyS0"   # Ünïcode here too
+            [console.lab]
+            exec = ['/bin/echo', \"\"\"multi
+            line ✓\"\"\"]
+            """
+        let config = try ConfigParser.parse(text, file: "t.conf")
+        #expect(config.consoles.map(\.name) == ["café", "lab"])
+    }
+}
