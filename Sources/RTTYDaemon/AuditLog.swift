@@ -39,6 +39,12 @@ final class AuditLog: Sendable {
         }
     }
 
+    /// Opens the file now (at start-up and after a reopen), so that records can still be
+    /// written when the process later runs out of descriptors.
+    func prepare() {
+        state.withLockedValue { flush(&$0) }
+    }
+
     func close() {
         state.withLockedValue { state in
             try? state.fd?.close()

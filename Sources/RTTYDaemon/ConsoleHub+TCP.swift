@@ -17,6 +17,12 @@ extension ConsoleHub {
         return ServerBootstrap(group: loop)
             .serverChannelOption(.backlog, value: 128)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // No raw descriptor here to refuse with: pause and report.
+                    try channel.pipeline.syncOperations.addHandler(AcceptGuard(hub: self, listenFD: nil))
+                }
+            }
             .childChannelOption(.writeBufferWaterMark, value: .init(low: high / 2, high: high))
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in

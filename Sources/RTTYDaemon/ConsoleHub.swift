@@ -31,6 +31,7 @@ final class ConsoleHub: @unchecked Sendable {
     var stopped = false
     private var sessionCounter = 0
     var transcriptFlush: Scheduled<Void>?
+    var lastDescriptorWarning = -Double.infinity
     /// Device output as JSON text for transcripts, quoted once for all sessions.
     var transcriptOutput = Asciicast.Stream()
     /// Input held back while the device cannot take more (flow control, slow line).
@@ -99,8 +100,14 @@ final class ConsoleHub: @unchecked Sendable {
             return loop.makeFailedFuture(DaemonError("console \(config.name): cannot listen on \(socketPath): \(error)"))
         }
         let high = config.clientQueueBytes
+        let listenFD = fd.rawValue
         return ServerBootstrap(group: loop)
             .serverChannelOption(.backlog, value: 128)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptGuard(hub: self, listenFD: listenFD))
+                }
+            }
             .childChannelOption(.writeBufferWaterMark, value: .init(low: high / 2, high: high))
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
@@ -130,6 +137,19 @@ final class ConsoleHub: @unchecked Sendable {
         let closed = (listener?.close() ?? loop.makeSucceededVoidFuture()).recover { _ in }.flatMap { self.stopTCPListener() }
         return closed.map {
             UnixSocket.remove(path: self.socketPath)
+        }
+    }
+
+    /// Out of descriptors: said once a second at most, audited, never fatal.
+    func outOfDescriptors(refused: Int, error: String) {
+        let now = WallClock.monotonicSeconds()
+        guard refused > 0 || now - lastDescriptorWarning >= 1 else { return }
+        if now - lastDescriptorWarning >= 1 {
+            lastDescriptorWarning = now
+            logger.error("cannot accept clients: \(error); refused \(refused) waiting client(s) with a notice; raise LimitNOFILE / ulimit -n")
+        }
+        if refused > 0 {
+            record(.denied, nil, ("reason", .text("out of file descriptors: \(refused) client(s) refused")))
         }
     }
 
@@ -253,6 +273,7 @@ final class ConsoleHub: @unchecked Sendable {
         session.rights = decision.rights == .ro ? .readOnly : .readWrite
         if clients.count >= config.maxClients {
             logger.warning("refused \(session.userName) (pid \(pid)): console has \(clients.count) clients, the maximum")
+            record(.denied, session, ("reason", .text("console full: max_clients \(config.maxClients)")))
             session.close(notice: "console \(config.name) already has \(config.maxClients) clients; try later")
             return
         }

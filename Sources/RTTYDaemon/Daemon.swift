@@ -42,13 +42,18 @@ public final class Daemon: Service, @unchecked Sendable {
         // Trap SIGHUP before any socket exists: whoever sees a socket may send it at once.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         try prepareDirectories(config.paths)
+        audit.prepare()
         if !config.paths.pidFile.isEmpty {
             try PidFile.write(config.paths.pidFile)
         }
+        // Sessions a killed predecessor left open; closed once our sockets are bound (so no
+        // other rttyd is serving them).
+        let leftOpen = AuditRecovery.openSessions(in: (try? TextFile.tail(config.paths.auditLog, maxBytes: Daemon.maxAuditScan)) ?? "")
         do {
             for console in config.consoles {
                 try await startConsole(console, paths: config.paths)
             }
+            closeAbnormallyEnded(leftOpen)
         } catch {
             await stopAll(reason: "rttyd could not start")
             cleanUp()
@@ -91,6 +96,19 @@ public final class Daemon: Service, @unchecked Sendable {
         }
     }
 
+    private func closeAbnormallyEnded(_ sessions: [AuditRecovery.OpenSession]) {
+        guard !sessions.isEmpty else { return }
+        for open in sessions {
+            var event = AuditEvent(
+                time: WallClock.now(), kind: .sessionEnd, console: open.console, session: open.session, uid: open.uid, user: open.user,
+                from: open.from)
+            event.details = [("reason", .text("ended abnormally: rttyd stopped without closing it (killed or crashed)"))]
+            if let started = open.started { event.details.append(("started", .text(started))) }
+            audit.record(event)
+        }
+        logger.warning("\(sessions.count) sessions were left open by an rttyd that did not stop cleanly; recorded as ended abnormally")
+    }
+
     private func cleanUp() {
         if !config.paths.pidFile.isEmpty {
             PidFile.remove(config.paths.pidFile)
@@ -126,8 +144,9 @@ public final class Daemon: Service, @unchecked Sendable {
             audit.close()
             audit = AuditLog(path: new.paths.auditLog, logger: logger)
         } else {
-            audit.close()  // reopened at the next record: logrotate/newsyslog moved it away
+            audit.close()  // logrotate/newsyslog moved it away: a new file
         }
+        audit.prepare()
         access.load()
         if plan.pathsChanged {
             logger.warning("[paths] changed: restarting every console")

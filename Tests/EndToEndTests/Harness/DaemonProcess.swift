@@ -73,10 +73,12 @@ final class DaemonProcess: @unchecked Sendable {
     private let stderrLock = NSLock()
     private var stderrData = Data()
 
-    init(_ env: TestEnvironment, arguments: [String] = []) throws {
+    /// `launcher` runs rttyd through another program, e.g. ["/usr/bin/prlimit", "--nofile=48:48"].
+    init(_ env: TestEnvironment, arguments: [String] = [], launcher: [String] = []) throws {
         self.env = env
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("rttyd"))
-        process.arguments = ["--config", env.configPath, "--log-level", "debug"] + arguments
+        let command = launcher + [BuiltProducts.path("rttyd"), "--config", env.configPath, "--log-level", "debug"] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
         stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in

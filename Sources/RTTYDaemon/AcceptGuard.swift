@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOConcurrencyHelpers
+import NIOCore
+import RTTYCore
+
+/// What a console's listener does when the process is out of file descriptors
+/// (RLIMIT_NOFILE) or the system is (ENFILE). Without it the listening socket stays
+/// readable and the event loop spins at 100% CPU. With it: one descriptor kept in reserve
+/// is freed to accept each waiting client, tell it why in a NOTICE and close it (a client
+/// that waits in the backlog with no answer is worse than a refusal), the refusal is
+/// logged and audited, and accepting pauses for 250 ms.
+final class AcceptGuard: ChannelInboundHandler {
+    typealias InboundIn = Channel
+
+    static let notice = "rttyd is out of file descriptors; try again later"
+    /// The reserve: /dev/null kept open, shared by every console.
+    private static let reserve = NIOLockedValueBox<CInt>(open("/dev/null", O_RDONLY | O_CLOEXEC))
+
+    private let hub: ConsoleHub
+    private let listenFD: CInt?
+
+    init(hub: ConsoleHub, listenFD: CInt?) {
+        self.hub = hub
+        self.listenFD = listenFD
+        _ = Self.reserve.withLockedValue { $0 }  // opened now, while descriptors are free
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let ioError = error as? IOError, ioError.errnoCode == EMFILE || ioError.errnoCode == ENFILE else {
+            context.fireErrorCaught(error)
+            return
+        }
+        let refused = listenFD.map(Self.refuseWaiting) ?? 0
+        hub.outOfDescriptors(refused: refused, error: "\(ioError)")
+        // Stop accepting for a moment: the socket stays readable while clients wait, and
+        // NIO would otherwise try again at once, forever.
+        let channel = context.channel
+        channel.setOption(ChannelOptions.autoRead, value: false).whenSuccess {
+            channel.eventLoop.scheduleTask(in: .milliseconds(250)) {
+                channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { channel.read() }
+            }
+        }
+    }
+
+    /// Accepts and refuses the clients waiting on `fd` with the reserve descriptor freed.
+    static func refuseWaiting(on fd: CInt) -> Int {
+        reserve.withLockedValue { spare in
+            if spare >= 0 { close(spare) }
+            defer { spare = open("/dev/null", O_RDONLY | O_CLOEXEC) }
+            var refused = 0
+            let payload = Array(notice.utf8)
+            let frame: [UInt8] = [0, UInt8(Frame.Kind.notice.rawValue), 0, UInt8(payload.count)] + payload
+            while refused < 64 {
+                // The listening socket is non-blocking (NIO), so this never waits.
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else { break }
+                _ = fcntl(client, F_SETFL, O_NONBLOCK)
+                _ = frame.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+                close(client)
+                refused += 1
+            }
+            return refused
+        }
+    }
+}

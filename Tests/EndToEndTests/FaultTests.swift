@@ -1,0 +1,181 @@
+import Foundation
+import RTTYCore
+import RTTYSystem
+import SystemPackage
+import Testing
+
+/// Faults around the daemon (docs/RELIABILITY.md): SIGKILL and restart, reload storms,
+/// limits that refuse with a notice and an audit line, an ACL replaced or made unreadable
+/// mid-session, a console log on a full file system.
+@Suite struct FaultTests {
+    static var needsRoot: Bool { ProcessIdentity.isRoot || ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    static func audit(_ env: TestEnvironment) -> String {
+        (try? String(contentsOfFile: env.logDir + "/audit.jsonl", encoding: .utf8)) ?? ""
+    }
+
+    @Test func killedDaemonRestartsOverItsStaleSocketsAndClosesTheSessionsItLeftOpen() throws {
+        let guest = try PtyGuest()
+        let env = try TestEnvironment()
+        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"\n")
+        var daemon: DaemonProcess? = try DaemonProcess(env)
+        try daemon!.waitForLog("source open")
+        let client = try ProtocolClient(socket: env.socket("pbx"))
+        try client.identify("victim@pts/3")
+        try waitUntil(timeout: 5, "the session-start record") { Self.audit(env).contains("session-start") }
+        let start = try #require(Self.audit(env).split(separator: "\n").first { $0.contains("session-start") })
+        let session = try #require(AuditRecovery.field("session", in: start))
+
+        daemon!.signal(SIGKILL)
+        try waitUntil(timeout: 5, "rttyd to die") { !daemon!.process.isRunning }
+        daemon = nil
+        #expect(Files.isSocket(env.socket("pbx")), "a killed daemon leaves its socket")
+        try client.waitForClose()
+
+        let second = try DaemonProcess(env)
+        try second.waitForLog("recorded as ended abnormally")
+        let end = try #require(Self.audit(env).split(separator: "\n").first { $0.contains("session-end") && $0.contains(session) })
+        #expect(end.contains("ended abnormally"), "\(end)")
+        #expect(end.contains(#""user":"\#(Accounts.currentUserName())""#))
+        let again = try ProtocolClient(socket: env.socket("pbx"))
+        try again.identify()
+        try guest.write("after the restart\r\n")
+        try again.waitForData(containing: "after the restart")
+        // A clean restart has nothing to close.
+        try second.stop()
+        let third = try DaemonProcess(env)
+        try third.waitForLog("rttyd running")
+        #expect(!third.stderr.contains("ended abnormally"))
+    }
+
+    @Test func reloadStormLeavesClientsUndisturbedAndNothingGrowing() throws {
+        let rig = try PtyConsoleRig()
+        try rig.daemon.waitForLog("rttyd running")
+        let client = try rig.client(who: "watcher@pts/1")
+        let pid = rig.daemon.process.processIdentifier
+        let fds = HostileClientTests.descriptors(pid)
+        let rss = HostileClientTests.rssKiB(pid)
+        // 100 SIGHUPs a second for 10 s, output flowing all the while.
+        var expected: [UInt8] = []
+        for tick in 0..<1000 {
+            rig.daemon.signal(SIGHUP)
+            if tick % 20 == 0 {
+                let line = "tick \(tick)\r\n"
+                expected += Array(line.utf8)
+                try rig.guest.write(line)
+            }
+            usleep(10_000)
+        }
+        try rig.guest.write("end of storm\r\n")
+        expected += Array("end of storm\r\n".utf8)
+        try client.waitForData(containing: "end of storm", timeout: 30)
+        #expect(client.data.suffix(expected.count).elementsEqual(expected), "output lost during the storm")
+        #expect(!client.closed)
+        #expect(!client.notices.contains { $0.contains("reconfigured") || $0.contains("removed") })
+        #expect(rig.daemon.process.isRunning)
+        try waitUntil(timeout: 10, "descriptors back to \(fds)") { HostileClientTests.descriptors(pid) <= fds }
+        let growth = HostileClientTests.rssKiB(pid) - rss
+        print("reload storm: 1000 SIGHUPs in ~10 s, fds \(fds) -> \(HostileClientTests.descriptors(pid)), RSS +\(growth) KiB")
+        #expect(growth < 32 * 1024)
+    }
+
+    @Test func clientCapRefusesWithANoticeAndAnAuditLine() throws {
+        let rig = try PtyConsoleRig(defaults: "max_clients = 2")
+        let a = try rig.client(who: "a@pts/1"), b = try rig.client(who: "b@pts/2")
+        let third = try ProtocolClient(socket: rig.env.socket("pbx"))
+        try third.waitForNotice(containing: "already has 2 clients")
+        try third.waitForClose()
+        try waitUntil(timeout: 5, "a denied record") { Self.audit(rig.env).contains("console full: max_clients 2") }
+        try rig.guest.write("still both\r\n")
+        try a.waitForData(containing: "still both")
+        try b.waitForData(containing: "still both")
+    }
+
+    @Test(.enabled(if: needsRoot)) func aclReplacedOrUnreadableMidSessionFailsClosed() throws {
+        try #require(ProcessIdentity.isRoot, "run as root (CI does)")
+        let rig = try AccessTests.Rig(acl: "nobody pbx rw\n")
+        let acl = rig.env.root + "/access"
+        // Replaced (rename over it, as an editor does) with a read-only grant: applied at reload.
+        try "nobody pbx ro\n".write(toFile: acl + ".new", atomically: false, encoding: .utf8)
+        try FileManager.default.moveItem(atPath: acl, toPath: acl + ".old")
+        try FileManager.default.moveItem(atPath: acl + ".new", toPath: acl)
+        rig.daemon.signal(SIGHUP)
+        try rig.daemon.waitForLog("configuration reloaded")
+        let watch = try rig.rttyAsNobody(["--timeout", "1", "pbx"], input: "typed\n")
+        #expect(watch.stderr.contains("read-only"), "\(watch.stderr)")
+        #expect((try? rig.guest.waitFor("typed", timeout: 0.5)) == nil)
+        // Unreadable: nobody but root gets in, and the daemon says why.
+        chmod(acl, 0)
+        try FileManager.default.removeItem(atPath: acl)
+        rig.daemon.signal(SIGHUP)
+        try rig.daemon.waitForLog("cannot read the ACL")
+        let refused = try rig.rttyAsNobody(["--timeout", "1", "pbx"], input: "")
+        #expect(refused.stderr.contains("access denied"), "\(refused.stderr)")
+        #expect(rig.daemon.process.isRunning)
+    }
+
+    @Test(.enabled(if: needsRoot)) func fullLogFileSystemIsReportedAndConsolesKeepServing() throws {
+        try #require(ProcessIdentity.isRoot, "run as root (CI does)")
+        let env = try TestEnvironment()
+        let guest = try PtyGuest()
+        try FileManager.default.createDirectory(atPath: env.logDir, withIntermediateDirectories: true)
+        let mount = try ProcessRun.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", env.logDir], input: "")
+        try #require(mount.status == 0, "cannot mount a small tmpfs: \(mount.stderr)")
+        defer { _ = try? ProcessRun.run("/bin/umount", ["-l", env.logDir], input: "") }
+        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"\n", defaults: "transcript = false")
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("source open")
+        let client = try ProtocolClient(socket: env.socket("pbx"))
+        try client.identify()
+        let block = String(repeating: "0123456789abcdef", count: 64) + "\r\n"
+        for _ in 0..<100 { try guest.write(block) }  // ~100 KiB: more than the file system holds
+        try guest.write("served anyway\r\n")
+        try client.waitForData(containing: "served anyway", timeout: 20)
+        try daemon.waitForLog("cannot write")
+        #expect(daemon.process.isRunning)
+    }
+
+    @Test func outOfDescriptorsRefusesWithANoticeAuditsAndDoesNotSpin() throws {
+        let env = try TestEnvironment()
+        try env.writeConfig("[console.sh]\nexec = [\"/bin/cat\"]\n")
+        let daemon = try DaemonProcess(env, launcher: ["/usr/bin/prlimit", "--nofile=48:48"])
+        try daemon.waitForLog("rttyd running")
+        try daemon.waitForLog("source open")
+        let pid = daemon.process.processIdentifier  // prlimit execs rttyd: same process
+        var sockets: [SystemPackage.FileDescriptor] = []
+        defer { for fd in sockets { try? fd.close() } }
+        for _ in 0..<80 { sockets.append(try UnixSocket.connect(path: env.socket("sh"))) }
+        var authorized = 0, refused = 0
+        try waitUntil(timeout: 10, "every client to get an answer (\(authorized) authorized, \(refused) refused)") {
+            authorized = 0
+            refused = 0
+            for fd in sockets {
+                var buffer = [UInt8](repeating: 0, count: 256)
+                guard Poll.readable(fd, timeoutMilliseconds: 0) else { continue }
+                let n = (try? buffer.withUnsafeMutableBytes { try fd.read(into: $0) }) ?? 0
+                let text = String(decoding: buffer.prefix(n), as: UTF8.self)
+                if text.contains("authorized") { authorized += 1 }
+                if text.contains("out of file descriptors") { refused += 1 }
+            }
+            return authorized + refused >= 70
+        }
+        #expect(refused > 0 && authorized > 0, "\(authorized) authorized, \(refused) refused")
+        let before = Self.cpuTicks(pid)
+        sleep(2)
+        let spent = Self.cpuTicks(pid) - before
+        #expect(spent < 100, "rttyd used \(spent) CPU ticks in 2 s while out of descriptors (spinning?)")
+        try waitUntil(timeout: 5, "an audit line for the refusals") { Self.audit(env).contains("out of file descriptors") }
+        for fd in sockets { try? fd.close() }
+        sockets = []
+        // And it recovers once descriptors are free again.
+        let later = try ProtocolClient(socket: env.socket("sh"))
+        try later.waitForNotice(containing: "authorized")
+    }
+
+    static func cpuTicks(_ pid: Int32) -> Int {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        guard let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+    }
+}
