@@ -1,8 +1,18 @@
-/// Checks a config's text for what TOML 1.0 forbids outside quoted strings (non-ASCII and
-/// control characters) before TOMLKit sees it: its toml++ core asserts, and so would crash
-/// the program, on some such input (found by fuzzing), where it should report an error.
+/// Checks a config's text for characters TOML 1.0 does not allow outside quoted strings
+/// and comments before TOMLKit sees it: its toml++ core asserts, and so would crash the
+/// program, on some such input (a non-ASCII or punctuation character in a bare key, found
+/// by fuzzing), where it should report an error.
 enum TOMLPrecheck {
     private enum State { case normal, comment, basic, literal, multiBasic, multiLiteral }
+
+    /// Everything TOML 1.0 has outside strings and comments: bare keys, numbers, booleans,
+    /// dates and times, and the punctuation between them.
+    static func allowedOutsideStrings(_ c: Unicode.Scalar) -> Bool {
+        switch c {
+        case "a"..."z", "A"..."Z", "0"..."9", " ", "\t", "\r", "_", "-", ".", "=", "[", "]", "{", "}", ",", "+", ":": return true
+        default: return false
+        }
+    }
 
     static func check(_ text: String, file: String) throws(ConfigError) {
         let scalars = Array(text.unicodeScalars)
@@ -35,10 +45,11 @@ enum TOMLPrecheck {
                     state = .basic
                 } else if c == "'" {
                     state = .literal
-                } else if c.value > 0x7E || (c.value < 0x20 && c != "\t" && c != "\r") {
+                } else if !TOMLPrecheck.allowedOutsideStrings(c) {
+                    let shown = c.value > 0x20 && c.value < 0x7F ? "'\(Character(c))'" : "U+\(String(c.value, radix: 16, uppercase: true))"
                     throw ConfigError(
                         file: file, line: line, key: nil,
-                        message: "character U+\(String(c.value, radix: 16, uppercase: true)) outside a quoted string: TOML keys are ASCII (quote a name, e.g. [console.\"lab-1\"])")
+                        message: "character \(shown) outside a quoted string: bare TOML keys are letters, digits, _ and - (quote a name, e.g. [console.\"lab-1\"])")
                 }
             case .comment:
                 break

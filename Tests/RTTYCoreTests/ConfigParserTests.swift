@@ -134,10 +134,11 @@ import Testing
 @Suite struct TOMLPrecheckTests {
     @Test func nonASCIIOutsideStringsIsAnErrorWithItsLineNotACrash() {
         let text = "[paths]\nsocket_dir = \"/run/rtty\"\n[\u{FFFD}\u{FFFD}defaults]\n"
-        #expect(throws: ConfigError(file: "t.conf", line: 3, key: nil, message: "character U+FFFD outside a quoted string: TOML keys are ASCII (quote a name, e.g. [console.\"lab-1\"])")) {
+        #expect(throws: ConfigError(file: "t.conf", line: 3, key: nil, message: "character U+FFFD outside a quoted string: bare TOML keys are letters, digits, _ and - (quote a name, e.g. [console.\"lab-1\"])")) {
             try ConfigParser.parse(text, file: "t.conf")
         }
         #expect(throws: ConfigError.self) { try ConfigParser.parse("[console.pbx]\u{0}\ndevice = \"/dev/x\"\n", file: "t.conf") }
+        #expect(throws: ConfigError.self) { try ConfigParser.parse("[`aths]\n", file: "t.conf") }
     }
 
     @Test func nonASCIIInStringsAndCommentsIsFine() throws {
