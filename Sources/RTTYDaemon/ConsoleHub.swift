@@ -183,8 +183,9 @@ final class ConsoleHub: @unchecked Sendable {
         var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
         if let tty = session.metadata["SSH_TTY"] { details.append(("ssh_tty", .text(tty))) }
         if let command = session.metadata["COMMAND"] { details.append(("command", .text(command))) }
+        // Read-only sessions are not recorded: all they could see is in the console log.
         if let transcript = session.transcript {
-            if !session.closing, !session.isProbe, transcript.begin(header: transcriptHeader(session)) {
+            if !session.closing, !session.isProbe, session.rights == .readWrite, transcript.begin(header: transcriptHeader(session)) {
                 details.append(("transcript", .text(transcript.path)))
             } else {
                 session.transcript = nil
