@@ -19,6 +19,11 @@ enum TOMLPrecheck {
         var state = State.normal
         var line = 1
         var i = 0
+        // Where a key must come next, a comment is not TOML (and toml++ asserts on it): in a
+        // table header before its "]", or right after a "." of a dotted key.
+        var inHeader = false
+        var lastSignificant: Unicode.Scalar = "\n"
+        var lineHasContent = false
         func starts(_ s: String, at index: Int) -> Bool {
             let needle = Array(s.unicodeScalars)
             return index + needle.count <= scalars.count && Array(scalars[index..<index + needle.count]) == needle
@@ -27,12 +32,24 @@ enum TOMLPrecheck {
             let c = scalars[i]
             if c == "\n" {
                 line += 1
+                inHeader = false
+                lineHasContent = false
+                lastSignificant = "\n"
                 if state == .comment || state == .basic || state == .literal { state = .normal }
                 i += 1
                 continue
             }
             switch state {
             case .normal:
+                if c == "#" && (inHeader || lastSignificant == ".") {
+                    throw ConfigError(file: file, line: line, key: nil, message: "a comment where a key must come (inside [...] or after a dot)")
+                }
+                if c != " " && c != "\t" && c != "\r" && c != "#" {
+                    if c == "[" && !lineHasContent { inHeader = true }
+                    if c == "]" { inHeader = false }
+                    lineHasContent = true
+                    lastSignificant = c
+                }
                 if c == "#" {
                     state = .comment
                 } else if starts("\"\"\"", at: i) {
