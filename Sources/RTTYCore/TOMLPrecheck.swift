@@ -1,12 +1,13 @@
-/// Checks a config's text for characters TOML 1.0 does not allow outside quoted strings
-/// and comments before TOMLKit sees it: its toml++ core asserts, and so would crash the
-/// program, on some such input (a non-ASCII or punctuation character in a bare key, found
-/// by fuzzing), where it should report an error.
+/// Checks a config's text before TOMLKit sees it. Its toml++ core asserts, aborting the
+/// program, when a key starts with a character no key can start with (found by fuzzing:
+/// `[ = x]`, `[#...]`, a backtick or a non-ASCII byte in a bare key), where it should
+/// report an error. A bad rtty.conf must be an error with a line number, never a crash of
+/// rttyd at reload or of rtty-shell at login, so this scanner follows TOML 1.0 far enough
+/// to know where keys start and rejects what cannot be there, and any character TOML
+/// forbids outside strings and comments.
 enum TOMLPrecheck {
-    private enum State { case normal, comment, basic, literal, multiBasic, multiLiteral }
+    private enum Lexical { case normal, comment, basic, literal, multiBasic, multiLiteral }
 
-    /// Everything TOML 1.0 has outside strings and comments: bare keys, numbers, booleans,
-    /// dates and times, and the punctuation between them.
     static func allowedOutsideStrings(_ c: Unicode.Scalar) -> Bool {
         switch c {
         case "a"..."z", "A"..."Z", "0"..."9", " ", "\t", "\r", "_", "-", ".", "=", "[", "]", "{", "}", ",", "+", ":": return true
@@ -14,81 +15,137 @@ enum TOMLPrecheck {
         }
     }
 
+    static func startsKey(_ c: Unicode.Scalar) -> Bool {
+        switch c {
+        case "a"..."z", "A"..."Z", "0"..."9", "_", "-", "\"", "'": return true
+        default: return false
+        }
+    }
+
     static func check(_ text: String, file: String) throws(ConfigError) {
         let scalars = Array(text.unicodeScalars)
-        var state = State.normal
+        var lexical = Lexical.normal
         var line = 1
         var i = 0
-        // Where a key must come next, a comment is not TOML (and toml++ asserts on it): in a
-        // table header before its "]", or right after a "." of a dotted key.
+        // Open arrays ("[") and inline tables ("{") of the value being read.
+        var nesting: [Unicode.Scalar] = []
+        var lineStart = true  // nothing significant on this line yet
         var inHeader = false
-        var lastSignificant: Unicode.Scalar = "\n"
-        var lineHasContent = false
+        var beforeEquals = true  // in the key part of a key/value (or of an inline table entry)
+        var expectKey = true
+
+        func fail(_ message: String) -> ConfigError {
+            ConfigError(file: file, line: line, key: nil, message: message)
+        }
+        func shown(_ c: Unicode.Scalar) -> String {
+            c.value > 0x20 && c.value < 0x7F ? "'\(Character(c))'" : "U+\(String(c.value, radix: 16, uppercase: true))"
+        }
         func starts(_ s: String, at index: Int) -> Bool {
             let needle = Array(s.unicodeScalars)
             return index + needle.count <= scalars.count && Array(scalars[index..<index + needle.count]) == needle
         }
+
         while i < scalars.count {
             let c = scalars[i]
             if c == "\n" {
                 line += 1
-                inHeader = false
-                lineHasContent = false
-                lastSignificant = "\n"
-                if state == .comment || state == .basic || state == .literal { state = .normal }
+                if lexical == .comment || lexical == .basic || lexical == .literal { lexical = .normal }
+                if lexical == .normal {
+                    if inHeader { throw fail("a table header must end with ] on its line") }
+                    lineStart = true
+                    if nesting.isEmpty {
+                        beforeEquals = true
+                        expectKey = true
+                    }
+                }
                 i += 1
                 continue
             }
-            switch state {
-            case .normal:
-                if c == "#" && (inHeader || lastSignificant == ".") {
-                    throw ConfigError(file: file, line: line, key: nil, message: "a comment where a key must come (inside [...] or after a dot)")
-                }
-                if c != " " && c != "\t" && c != "\r" && c != "#" {
-                    if c == "[" && !lineHasContent { inHeader = true }
-                    if c == "]" { inHeader = false }
-                    lineHasContent = true
-                    lastSignificant = c
-                }
-                if c == "#" {
-                    state = .comment
-                } else if starts("\"\"\"", at: i) {
-                    state = .multiBasic
-                    i += 2
-                } else if starts("'''", at: i) {
-                    state = .multiLiteral
-                    i += 2
-                } else if c == "\"" {
-                    state = .basic
-                } else if c == "'" {
-                    state = .literal
-                } else if !TOMLPrecheck.allowedOutsideStrings(c) {
-                    let shown = c.value > 0x20 && c.value < 0x7F ? "'\(Character(c))'" : "U+\(String(c.value, radix: 16, uppercase: true))"
-                    throw ConfigError(
-                        file: file, line: line, key: nil,
-                        message: "character \(shown) outside a quoted string: bare TOML keys are letters, digits, _ and - (quote a name, e.g. [console.\"lab-1\"])")
-                }
+            switch lexical {
             case .comment:
                 break
             case .basic:
-                if c == "\\" {
-                    i += 1
-                } else if c == "\"" {
-                    state = .normal
-                }
+                if c == "\\" { i += 1 } else if c == "\"" { lexical = .normal }
             case .literal:
-                if c == "'" { state = .normal }
+                if c == "'" { lexical = .normal }
             case .multiBasic:
                 if c == "\\" {
                     i += 1
                 } else if starts("\"\"\"", at: i) {
-                    state = .normal
+                    lexical = .normal
                     i += 2
                 }
             case .multiLiteral:
                 if starts("'''", at: i) {
-                    state = .normal
+                    lexical = .normal
                     i += 2
+                }
+            case .normal:
+                if c == " " || c == "\t" || c == "\r" { break }
+                if c == "#" {
+                    if expectKey && !lineStart { throw fail("a comment where a key must come") }
+                    if inHeader { throw fail("a comment inside a table header") }
+                    lexical = .comment
+                    break
+                }
+                guard allowedOutsideStrings(c) || c == "\"" || c == "'" else {
+                    throw fail("character \(shown(c)) outside a quoted string: bare TOML keys are letters, digits, _ and - (quote a name, e.g. [console.\"lab-1\"])")
+                }
+                if lineStart && nesting.isEmpty && c == "[" {
+                    // A table header: [name] or [[name]].
+                    inHeader = true
+                    expectKey = true
+                    lineStart = false
+                    if starts("[[", at: i) { i += 1 }
+                    break
+                }
+                if expectKey {
+                    if c == "}" && nesting.last == "{" {
+                        // An empty inline table: {}.
+                    } else if !startsKey(c) {
+                        throw fail("\(shown(c)) where a key must come (keys are letters, digits, _ and -, or quoted)")
+                    }
+                    expectKey = false
+                }
+                lineStart = false
+                if c == "\"" {
+                    lexical = starts("\"\"\"", at: i) ? .multiBasic : .basic
+                    if lexical == .multiBasic { i += 2 }
+                    break
+                }
+                if c == "'" {
+                    lexical = starts("'''", at: i) ? .multiLiteral : .literal
+                    if lexical == .multiLiteral { i += 2 }
+                    break
+                }
+                if inHeader {
+                    if c == "." {
+                        expectKey = true
+                    } else if c == "]" {
+                        inHeader = false
+                        if starts("]]", at: i) { i += 1 }
+                    }
+                    break
+                }
+                switch c {
+                case "." where beforeEquals:
+                    expectKey = true
+                case "=":
+                    beforeEquals = false
+                case "[":
+                    nesting.append("[")
+                case "{":
+                    nesting.append("{")
+                    beforeEquals = true
+                    expectKey = true
+                case "]", "}":
+                    if !nesting.isEmpty { nesting.removeLast() }
+                    if nesting.last == "{" { beforeEquals = false }
+                case "," where nesting.last == "{":
+                    beforeEquals = true
+                    expectKey = true
+                default:
+                    break
                 }
             }
             i += 1

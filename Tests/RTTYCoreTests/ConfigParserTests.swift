@@ -154,3 +154,34 @@ import Testing
         #expect(config.consoles.map(\.name) == ["café", "lab"])
     }
 }
+
+@Suite struct TOMLPrecheckShapesTests {
+    @Test(arguments: [
+        "[ = x]\n", "[#c]\n", "[a.]\n", "[a.#]\n", "a.=1\n", "x = { = 1 }\n", "x = { a = 1, # c\n}\n", "= 5\n", "[`a]\n", "[a\n",
+    ])
+    func keysThatCannotStartThereAreErrors(text: String) {
+        #expect(throws: ConfigError.self) { try ConfigParser.parse(text, file: "t.conf") }
+    }
+
+    @Test func validShapesPass() throws {
+        let text = """
+            [paths]
+            socket_dir = "/run/rtty"   # a comment
+            [defaults]
+            baud = 115200
+            [console."lab.1"]
+            exec = [
+              "/bin/sh",   # first
+              "-c", 'echo "hi"',
+            ]
+            rows = 40
+            [console.pbx]
+            device = "/dev/ttyS0"
+            tcp = "127.0.0.1:7001"
+            tcp_allow = ["10.0.0.0/8",
+                         "::1"]
+            """
+        let config = try ConfigParser.parse(text, file: "t.conf")
+        #expect(config.consoles.map(\.name) == ["lab.1", "pbx"])
+    }
+}
