@@ -47,6 +47,9 @@ enum TOMLPrecheck {
 
         while i < scalars.count {
             let c = scalars[i]
+            if c == "\r" && !starts("\r\n", at: i) && lexical != .multiBasic && lexical != .multiLiteral {
+                throw fail("a carriage return that does not end a line")
+            }
             if c == "\n" {
                 line += 1
                 if lexical == .comment || lexical == .basic || lexical == .literal { lexical = .normal }
