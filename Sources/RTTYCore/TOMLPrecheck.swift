@@ -22,6 +22,14 @@ enum TOMLPrecheck {
         }
     }
 
+    /// Strings, numbers, booleans, inf/nan, dates, arrays, inline tables.
+    static func startsValue(_ c: Unicode.Scalar) -> Bool {
+        switch c {
+        case "\"", "'", "0"..."9", "+", "-", "t", "f", "i", "n", "[", "{": return true
+        default: return false
+        }
+    }
+
     static func check(_ text: String, file: String) throws(ConfigError) {
         let scalars = Array(text.unicodeScalars)
         var lexical = Lexical.normal
@@ -33,6 +41,7 @@ enum TOMLPrecheck {
         var inHeader = false
         var beforeEquals = true  // in the key part of a key/value (or of an inline table entry)
         var expectKey = true
+        var expectValue = false
 
         func fail(_ message: String) -> ConfigError {
             ConfigError(file: file, line: line, key: nil, message: message)
@@ -102,6 +111,13 @@ enum TOMLPrecheck {
                     if starts("[[", at: i) { i += 1 }
                     break
                 }
+                if expectValue {
+                    let closesArray = c == "]" && nesting.last == "["
+                    guard closesArray || startsValue(c) else {
+                        throw fail("\(shown(c)) where a value must come")
+                    }
+                    expectValue = false
+                }
                 if expectKey {
                     if c == "}" && nesting.last == "{" {
                         // An empty inline table: {}.
@@ -135,8 +151,10 @@ enum TOMLPrecheck {
                     expectKey = true
                 case "=":
                     beforeEquals = false
+                    expectValue = true
                 case "[":
                     nesting.append("[")
+                    expectValue = true
                 case "{":
                     nesting.append("{")
                     beforeEquals = true
@@ -147,6 +165,8 @@ enum TOMLPrecheck {
                 case "," where nesting.last == "{":
                     beforeEquals = true
                     expectKey = true
+                case "," where nesting.last == "[":
+                    expectValue = true
                 default:
                     break
                 }
