@@ -8,6 +8,10 @@ import Testing
 /// alive, a well-behaved client got every byte, the log has every byte, and the daemon's
 /// descriptors and memory are back where they were (docs/RELIABILITY.md).
 @Suite struct HostileClientTests {
+    /// Under AddressSanitizer freed memory is held in quarantine, so RSS says nothing about
+    /// leaks: the documented sanitizer runs set RTTY_SANITIZER.
+    static var underSanitizer: Bool { ProcessInfo.processInfo.environment["RTTY_SANITIZER"] != nil }
+
     static func descriptors(_ pid: Int32) -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
     }
@@ -59,11 +63,14 @@ import Testing
         try waitUntil(timeout: 10, "descriptors back to \(fdsBefore), now \(Self.descriptors(pid))") { Self.descriptors(pid) <= fdsBefore }
         let growth = Self.rssKiB(pid) - rssBefore
         print("hostile storm: \(cycles) connections, fds \(fdsBefore) -> \(Self.descriptors(pid)), RSS \(rssBefore) KiB -> +\(growth) KiB")
-        #expect(growth < 16 * 1024, "RSS grew by \(growth) KiB over \(cycles) hostile connections")
+        if !Self.underSanitizer { #expect(growth < 16 * 1024, "RSS grew by \(growth) KiB over \(cycles) hostile connections") }
         // Nobody is left behind holding a slot (each of these once stayed as a ghost session
         // and 64 of them filled the console).
-        let who = try ProcessRun.run(BuiltProducts.path("rttyctl"), ["who", "--control", rig.env.socketDir + "/control"], input: "")
-        #expect(who.stdout.split(separator: "\n").count == 1, "sessions left after the storm:\n\(who.stdout)")
+        var who = ""
+        try waitUntil(timeout: 10, "only the good client to be left; rttyctl who:\n\(who)") {
+            who = try ProcessRun.run(BuiltProducts.path("rttyctl"), ["who", "--control", rig.env.socketDir + "/control"], input: "").stdout
+            return who.split(separator: "\n").count == 1
+        }
         // Still serving: a new client attaches and types.
         let after = try rig.client(who: "after@pts/2")
         try after.type("still here\r")
