@@ -40,13 +40,6 @@ final class ClientHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        if let session {
-            hub.detach(session)
-        }
-        session = nil
-        context.fireChannelInactive()
-    }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)

@@ -75,9 +75,7 @@ extension ConsoleHub {
         }
         session.rights = tcp.readOnly ? .readOnly : .readWrite
         session.identity = session.who
-        clients.append(session)
-        session.admitted = true
-        if config.transcript { session.transcript = Transcript(directory: paths.sessionDir, session: session.id, logger: logger) }
+        enroll(session)
         logger.info("client \(session.id) attached: \(session.who) (\(mode.rawValue), \(session.rights.rawValue))")
         recordStart(session)
         broadcast(notice: "\(session.who) connected", except: session)

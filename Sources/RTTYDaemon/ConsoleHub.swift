@@ -278,9 +278,7 @@ final class ConsoleHub: @unchecked Sendable {
             session.close(notice: "console \(config.name) already has \(config.maxClients) clients; try later")
             return
         }
-        clients.append(session)
-        session.admitted = true
-        if config.transcript { session.transcript = Transcript(directory: paths.sessionDir, session: session.id, logger: logger) }
+        enroll(session)
         session.notice("authorized")
         logger.info("client \(session.id) attached: \(session.userName) uid \(uid) pid \(pid)")
         session.replayTimer = loop.scheduleTask(in: ConsoleHub.replayGrace) {
@@ -288,6 +286,15 @@ final class ConsoleHub: @unchecked Sendable {
         }
     }
 
+    /// A client that passed every check joins the console (socket or TCP alike).
+    func enroll(_ session: ClientSession) {
+        clients.append(session)
+        session.admitted = true
+        if config.transcript { session.transcript = Transcript(directory: paths.sessionDir, session: session.id, logger: logger) }
+    }
+
+    /// Called once the client's channel has closed (registered on its close future in
+    /// `attach`/`attachTCP`), however it closed.
     func detach(_ session: ClientSession) {
         loop.preconditionInEventLoop()
         session.closing = true

@@ -78,13 +78,6 @@ final class TCPClientHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        if let session, session.admitted {
-            hub.detach(session)
-        }
-        session = nil
-        context.fireChannelInactive()
-    }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
