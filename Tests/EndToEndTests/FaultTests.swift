@@ -146,19 +146,22 @@ import Testing
         var sockets: [SystemPackage.FileDescriptor] = []
         defer { for fd in sockets { try? fd.close() } }
         for _ in 0..<80 { sockets.append(try UnixSocket.connect(path: env.socket("sh"))) }
-        var authorized = 0, refused = 0
-        try waitUntil(timeout: 10, "every client to get an answer (\(authorized) authorized, \(refused) refused)") {
-            authorized = 0
-            refused = 0
-            for fd in sockets {
-                var buffer = [UInt8](repeating: 0, count: 256)
-                guard Poll.readable(fd, timeoutMilliseconds: 0) else { continue }
-                let n = (try? buffer.withUnsafeMutableBytes { try fd.read(into: $0) }) ?? 0
-                let text = String(decoding: buffer.prefix(n), as: UTF8.self)
-                if text.contains("authorized") { authorized += 1 }
-                if text.contains("out of file descriptors") { refused += 1 }
+        // Answers arrive over several polls; what each socket said so far is kept.
+        var heard = [[UInt8]](repeating: [], count: sockets.count)
+        var authorized: Int { heard.count { String(decoding: $0, as: UTF8.self).contains("authorized") } }
+        var refused: Int { heard.count { String(decoding: $0, as: UTF8.self).contains("out of file descriptors") } }
+        do {
+            try waitUntil(timeout: 20, "every client to get an answer") {
+                for (index, fd) in sockets.enumerated() where Poll.readable(fd, timeoutMilliseconds: 0) {
+                    var buffer = [UInt8](repeating: 0, count: 256)
+                    let n = (try? buffer.withUnsafeMutableBytes { try fd.read(into: $0) }) ?? 0
+                    heard[index] += buffer.prefix(n)
+                }
+                return authorized + refused >= 70
             }
-            return authorized + refused >= 70
+        } catch {
+            Issue.record("\(error): \(authorized) authorized, \(refused) refused")
+            throw error
         }
         #expect(refused > 0 && authorized > 0, "\(authorized) authorized, \(refused) refused")
         let before = Self.cpuTicks(pid)
