@@ -72,7 +72,6 @@ final class ClientSession: @unchecked Sendable {
         return parts.count >= 2 ? "\(parts[0]) \(parts[1])" : nil
     }
 
-    var maxDataPayload: Int { extended ? Frame.extendedMaxPayload : Frame.classicMaxPayload }
 
     func send(_ buffer: ByteBuffer) {
         guard !closing else { return }
@@ -91,13 +90,19 @@ final class ClientSession: @unchecked Sendable {
         send(FrameWriter.notice(text, allocator: channel.allocator))
     }
 
+    var wireForm: WireForm {
+        switch tcpMode {
+        case .raw?: .raw
+        case .telnet?: .telnet
+        case nil: extended ? .extended : .classic
+        }
+    }
+
     /// Console bytes in this client's wire form (frames, raw, or telnet with IAC doubled).
     func wireData(_ bytes: ByteBufferView) -> ByteBuffer {
-        switch tcpMode {
-        case nil: return FrameWriter.data(bytes, maxPayload: maxDataPayload, allocator: channel.allocator)
-        case .raw?: return channel.allocator.buffer(bytes: bytes)
-        case .telnet?: return channel.allocator.buffer(bytes: Telnet.escape(bytes))
-        }
+        var buffer = channel.allocator.buffer(capacity: bytes.count + 16)
+        wireForm.append(bytes, to: &buffer)
+        return buffer
     }
 
     /// An rtty/1 ERROR for extended clients, a NOTICE for classic ones.

@@ -31,6 +31,10 @@ final class ConsoleHub: @unchecked Sendable {
     var stopped = false
     private var sessionCounter = 0
     var transcriptFlush: Scheduled<Void>?
+    /// Device output of the current burst, not yet sent (ConsoleHub+Output.swift).
+    var pending = PendingOutput()
+    var lastReadWasFull = false
+    var outputFlush: Scheduled<Void>?
     var lastDescriptorWarning = -Double.infinity
     /// Device output as JSON text for transcripts, quoted once for all sessions.
     var transcriptOutput = Asciicast.Stream()
@@ -336,6 +340,7 @@ final class ConsoleHub: @unchecked Sendable {
 
     func sendReplayIfDue(_ session: ClientSession) {
         guard !session.replayDone, !session.closing else { return }
+        flushOutput()  // to the others: the replay below already holds it
         session.replayDone = true
         session.replayTimer?.cancel()
         guard session.wantsReplay, replay.count > 0 else { return }
@@ -353,6 +358,7 @@ final class ConsoleHub: @unchecked Sendable {
 
     func broadcast(notice text: String, except excluded: ClientSession? = nil) {
         guard !clients.isEmpty else { return }
+        flushOutput()
         let buffer = FrameWriter.notice(text, allocator: clients[0].channel.allocator)
         for client in clients where client !== excluded && client.identity != nil {
             client.send(buffer)
@@ -361,55 +367,9 @@ final class ConsoleHub: @unchecked Sendable {
 
     /// Extension frame to rtty/1 clients only.
     func broadcastExtended(_ frame: Frame) {
+        flushOutput()
         for client in clients where client.extended {
             client.send(frame)
-        }
-    }
-
-    // MARK: device output
-
-    /// The hot path: one read from the device goes to the replay ring, the log and every
-    /// client. Each wire form is framed once and the same buffer is queued to every client.
-    func deviceOutput(_ buffer: ByteBuffer) {
-        // Replay must reach a new client before live output, and must not include this read.
-        for client in clients where !client.replayDone {
-            sendReplayIfDue(client)
-        }
-        buffer.withUnsafeReadableBytes { bytes in
-            replay.append(bytes)
-            log?.write(bytes)
-        }
-        if clients.contains(where: { $0.transcript != nil }) {
-            let quoted = transcriptOutput.quote(buffer.readableBytesView)
-            for client in clients { client.transcript?.output(quoted: quoted) }
-            scheduleTranscriptFlush()
-        }
-        var classic: ByteBuffer?
-        var extended: ByteBuffer?
-        var raw: ByteBuffer?
-        var telnet: ByteBuffer?
-        for client in clients where !client.closing {
-            let framed: ByteBuffer
-            if let mode = client.tcpMode {
-                if mode == .raw {
-                    if raw == nil { raw = client.wireData(buffer.readableBytesView) }
-                    framed = raw!
-                } else {
-                    if telnet == nil { telnet = client.wireData(buffer.readableBytesView) }
-                    framed = telnet!
-                }
-            } else if client.extended {
-                if extended == nil {
-                    extended = FrameWriter.data(buffer.readableBytesView, maxPayload: Frame.extendedMaxPayload, allocator: client.channel.allocator)
-                }
-                framed = extended!
-            } else {
-                if classic == nil {
-                    classic = FrameWriter.data(buffer.readableBytesView, maxPayload: Frame.classicMaxPayload, allocator: client.channel.allocator)
-                }
-                framed = classic!
-            }
-            client.send(framed)
         }
     }
 }

@@ -10,9 +10,9 @@ import SystemPackage
 final class ConsoleLog {
     static let maxPending = 4 << 20
     static let retryInterval = 1.0
+    static let maxBatch = 256 << 10
 
     let path: String
-    private let timestamps: Bool
     private let maxBytes: Int
     private let keep: Int
     private let logger: Logger
@@ -23,11 +23,11 @@ final class ConsoleLog {
     private var dropped = 0
     private var failing: String?
     private var lastAttempt = -Double.infinity
-    private var scratch: [UInt8] = []
+    /// Output of the current read burst.
+    private var batch: [UInt8] = []
 
     init(path: String, timestamps: Bool, maxBytes: Int, keep: Int, logger: Logger) {
         self.path = path
-        self.timestamps = timestamps
         self.maxBytes = maxBytes
         self.keep = keep
         self.logger = logger
@@ -37,31 +37,35 @@ final class ConsoleLog {
 
     deinit { try? fd?.close() }
 
-    /// Device output: the hot path. Without timestamps the bytes go out as they are.
+    /// Device output: the hot path. It joins the batch that `flush` writes at the end of
+    /// the device's read burst, so a burst costs one write(2) however many reads it took.
     func write(_ bytes: UnsafeRawBufferPointer) {
-        if !timestamps && pending.isEmpty {
-            emit(bytes)
-            return
-        }
-        scratch.removeAll(keepingCapacity: true)
-        stamper.stamp(bytes, now: WallClock.now(), into: &scratch)
-        scratch.withUnsafeBytes { emit($0) }
+        stamper.stamp(bytes, now: WallClock.now(), into: &batch)
+        if batch.count >= ConsoleLog.maxBatch { flush() }
     }
 
-    /// A marker line such as "[rtty: BREAK]".
+    func flush() {
+        guard !batch.isEmpty else { return }
+        batch.withUnsafeBytes { emit($0) }
+        batch.removeAll(keepingCapacity: batch.capacity <= 2 * ConsoleLog.maxBatch)
+    }
+
+    /// A marker line such as "[rtty: BREAK]", after what came before it.
     func mark(_ text: String) {
-        let line = stamper.marker(text, now: WallClock.now())
-        line.withUnsafeBytes { emit($0) }
+        batch += stamper.marker(text, now: WallClock.now())
+        flush()
     }
 
     /// SIGHUP: an external rotator moved the file away; start a new one.
     func reopen() {
+        flush()
         try? fd?.close()
         fd = nil
         open()
     }
 
     func close() {
+        flush()
         try? fd?.close()
         fd = nil
     }

@@ -49,6 +49,10 @@ final class DeviceHandler: ChannelInboundHandler {
         hub.deviceOutput(unwrapInboundIn(data))
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        hub.deviceOutputComplete()
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         hub.deviceWritabilityChanged(context.channel.isWritable)
         context.fireChannelWritabilityChanged()
@@ -70,6 +74,8 @@ final class DeviceHandler: ChannelInboundHandler {
 }
 
 private let EIO_CODE: CInt = 5
+/// Reads from a socket source before the clients are flushed.
+private let readsPerBurst: UInt = 16
 
 extension ConsoleHub {
     /// Opens the console's source; on failure the console stays listed and retries.
@@ -101,6 +107,7 @@ extension ConsoleHub {
         case .unix(let path):
             ClientBootstrap(group: loop)
                 .channelOption(.allowRemoteHalfClosure, value: false)
+                .channelOption(.maxMessagesPerRead, value: readsPerBurst)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(DeviceHandler(hub: self))

@@ -21,6 +21,11 @@ enum FrameWriter {
     static func data(_ bytes: ByteBufferView, maxPayload: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         let frames = (bytes.count + maxPayload - 1) / maxPayload
         var out = allocator.buffer(capacity: bytes.count + frames * Frame.headerSize)
+        appendData(bytes, maxPayload: maxPayload, to: &out)
+        return out
+    }
+
+    static func appendData(_ bytes: ByteBufferView, maxPayload: Int, to out: inout ByteBuffer) {
         var start = bytes.startIndex
         while start < bytes.endIndex {
             let end = min(start + maxPayload, bytes.endIndex)
@@ -29,7 +34,6 @@ enum FrameWriter {
             out.writeBytes(bytes[start..<end])
             start = end
         }
-        return out
     }
 
     static func data(_ bytes: [UInt8], maxPayload: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
