@@ -365,7 +365,7 @@ class Ser2net(Server):
                 raise SystemExit("ser2net is benchmarked with pty guests")
             text += (f"connection: &c{i}\n  accepter: tcp,127.0.0.1,{self.base + i}\n"
                      f"  connector: serialdev,{g.device},115200n81,local\n"
-                     "  options:\n    max-connections: 100\n    kickolduser: false\n")
+                     "  options:\n    max-connections: 100\n    kickolduser: false\n    chardelay: false\n")
         with open(os.path.join(self.work, "ser2net.yaml"), "w") as f:
             f.write(text)
         self.start(["ser2net", "-n", "-d", "-c", f"{self.work}/ser2net.yaml", "-P", f"{self.work}/ser2net.pid"],

@@ -20,8 +20,8 @@ public struct AttachOptions: Sendable {
     }
 }
 
-/// An attached console session: the socket through NIO, keyboard from a reader thread
-/// (stdin may be a terminal, a pipe or a plain file), output written to stdout.
+/// An attached console session: the socket and (where it can be reopened) the keyboard through NIO,
+/// otherwise a reader thread (stdin may also be a socket or a plain file); output written to stdout.
 public final class Attachment: @unchecked Sendable {
     private let options: AttachOptions
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -145,7 +145,25 @@ public final class Attachment: @unchecked Sendable {
 
     // MARK: keyboard
 
+    /// Keys go straight from the event loop when stdin is a pipe or a tty that can be
+    /// reopened privately (no thread hop per keystroke); otherwise a reader thread.
     private func startKeyboard() {
+        guard let fd = Files.reopenForReading(input) else { return startKeyboardThread() }
+        NIOPipeBootstrap(group: loop)
+            .channelOption(.allowRemoteHalfClosure, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(KeyboardHandler(attachment: self))
+                }
+            }
+            .takingOwnershipOfDescriptor(input: fd.rawValue)
+            .whenFailure { _ in
+                try? fd.close()
+                self.startKeyboardThread()
+            }
+    }
+
+    private func startKeyboardThread() {
         let fd = input
         let loop = self.loop
         let thread = ReaderThread {
@@ -167,7 +185,7 @@ public final class Attachment: @unchecked Sendable {
         thread.start()
     }
 
-    private func typed(_ bytes: [UInt8]) {
+    func typed(_ bytes: [UInt8]) {
         guard useEscapes else {
             sendInput(bytes)
             return
@@ -177,7 +195,7 @@ public final class Attachment: @unchecked Sendable {
         }
     }
 
-    private func inputEnded() {
+    func inputEnded() {
         guard !interactive else { return finish(0) }
         guard let timeout = options.timeout else { return }
         loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { self.finish(0) }
@@ -267,6 +285,28 @@ public final class Attachment: @unchecked Sendable {
                 self.finish(name == "HUP" ? 0 : 1)
             }
         }
+    }
+}
+
+/// Keys from stdin, on the attachment's event loop.
+final class KeyboardHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let attachment: Attachment
+
+    init(attachment: Attachment) {
+        self.attachment = attachment
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        attachment.typed(Array(unwrapInboundIn(data).readableBytesView))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        attachment.inputEnded()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
     }
 }
 

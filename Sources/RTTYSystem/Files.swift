@@ -45,6 +45,19 @@ public enum Files {
 
     public static func canReadWrite(_ path: String) -> Bool { access(path, R_OK | W_OK) == 0 }
 
+    /// The pipe or tty behind `fd` opened again for reading, as a new open file
+    /// description, so that O_NONBLOCK set on it (an event loop needs it) never reaches
+    /// the original, which a parent shell or our own stdout may share. Nil for what cannot
+    /// be reopened (sockets, regular files, FreeBSD): read those the blocking way.
+    public static func reopenForReading(_ fd: FileDescriptor) -> FileDescriptor? {
+        var status = stat()
+        guard fstat(fd.rawValue, &status) == 0 else { return nil }
+        let kind = status.st_mode & S_IFMT
+        guard kind == S_IFIFO || kind == S_IFCHR else { return nil }
+        let copy = PlatformFiles.reopen(fd.rawValue)
+        return copy >= 0 ? FileDescriptor(rawValue: copy) : nil
+    }
+
     public static func ttyName(_ fd: FileDescriptor) -> String? {
         var name = [CChar](repeating: 0, count: 256)
         guard ttyname_r(fd.rawValue, &name, name.count) == 0 else { return nil }

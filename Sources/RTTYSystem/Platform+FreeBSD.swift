@@ -7,4 +7,9 @@ enum PlatformSpeed {
     static let placeholder = speed_t(9600)
     static func standard(_ rate: Int) -> speed_t? { speed_t(rate) }
 }
+
+enum PlatformFiles {
+    /// fdescfs's /dev/fd/N is a dup (the same open file description), so no private copy.
+    static func reopen(_ fd: Int32) -> Int32 { -1 }
+}
 #endif

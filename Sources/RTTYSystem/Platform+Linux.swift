@@ -19,4 +19,12 @@ enum PlatformSpeed {
 
     static func standard(_ rate: Int) -> speed_t? { table[rate] }
 }
+
+enum PlatformFiles {
+    /// /proc/self/fd/N opens the pipe or tty behind N anew: a new open file description.
+    /// (Sockets cannot be opened this way: ENXIO.)
+    static func reopen(_ fd: Int32) -> Int32 {
+        open("/proc/self/fd/\(fd)", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+    }
+}
 #endif
