@@ -2,6 +2,8 @@
 # sudo make uninstall          removes what install added; keeps config, ACL and logs
 # make deb                     builds packaging/debian's .deb into dist/
 # make test                    the whole test suite (as scripts/test)
+# make bench                   rtty against socat, conserver and ser2net (bench/run.py; as
+#                              root for the ssh rows); the table goes to bench/results/latest.txt
 SWIFT ?= swift
 # PREFIX, SYSCONFDIR, DESTDIR, ... given to make reach scripts/install.sh.
 export
@@ -22,4 +24,7 @@ deb:
 test:
 	bash scripts/test
 
-.PHONY: all install uninstall deb test
+bench: all
+	python3 bench/run.py $(BENCH_ARGS)
+
+.PHONY: all install uninstall deb test bench

@@ -51,6 +51,22 @@ public enum ConfigParser {
     struct Reader {
         let file: String
         let lines: [String]
+        /// "[console.pbx]" → its line index, found once (a 1,000-console file is read in
+        /// milliseconds, not by scanning the text per lookup).
+        let headers: [String: Int]
+
+        init(file: String, lines: [String]) {
+            self.file = file
+            self.lines = lines
+            var headers: [String: Int] = [:]
+            for (index, line) in lines.enumerated() {
+                let text = Self.stripped(line)
+                guard text.hasPrefix("["), let end = text.firstIndex(of: "]") else { continue }
+                let header = String(text[...end])
+                if headers[header] == nil { headers[header] = index }
+            }
+            self.headers = headers
+        }
 
         func fail(_ key: String, _ message: String) -> ConfigError {
             ConfigError(file: file, line: line(of: key), key: key, message: message)
@@ -63,22 +79,20 @@ public enum ConfigParser {
             let header = parts.joined(separator: ".")
             var start = 0
             if !header.isEmpty {
-                guard let h = lines.firstIndex(where: { stripped($0) == "[\(header)]" }) else {
-                    return lines.firstIndex(where: { stripped($0) == "[\(dotted)]" }).map { $0 + 1 }
-                }
+                guard let h = headers["[\(header)]"] else { return headers["[\(dotted)]"].map { $0 + 1 } }
                 start = h + 1
             }
             for i in start..<lines.count {
-                let line = stripped(lines[i])
+                let line = Self.stripped(lines[i])
                 if line.hasPrefix("[") { break }
                 if line.hasPrefix(last) && line.dropFirst(last.count).trimmingLeadingSpaces().hasPrefix("=") {
                     return i + 1
                 }
             }
-            return lines.firstIndex(where: { stripped($0) == "[\(dotted)]" }).map { $0 + 1 }
+            return headers["[\(dotted)]"].map { $0 + 1 }
         }
 
-        private func stripped(_ line: String) -> String {
+        private static func stripped(_ line: String) -> String {
             String(line.drop { $0 == " " || $0 == "\t" })
         }
 
@@ -142,7 +156,7 @@ public enum ConfigParser {
 
         private func readConsoles(_ table: TOMLTable, defaults: Config.Defaults) throws(ConfigError) -> [Config.Console] {
             // TOMLKit does not keep file order: order by where each header appears.
-            let names = table.keys.sorted { (line(of: "console.\($0)") ?? 0) < (line(of: "console.\($1)") ?? 0) }
+            let names = table.keys.sorted { (headers["[console.\($0)]"] ?? 0) < (headers["[console.\($1)]"] ?? 0) }
             var consoles: [Config.Console] = []
             var sources: [String: String] = [:]
             var ports: [String: String] = [:]

@@ -9,6 +9,8 @@ enum PlatformSpeed {
 }
 
 enum PlatformFiles {
+    static let openFilesLimit = RLIMIT_NOFILE
+
     /// fdescfs's /dev/fd/N is a dup (the same open file description), so no private copy.
     static func reopen(_ fd: Int32) -> Int32 { -1 }
 }

@@ -21,6 +21,8 @@ enum PlatformSpeed {
 }
 
 enum PlatformFiles {
+    static let openFilesLimit = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+
     /// /proc/self/fd/N opens the pipe or tty behind N anew: a new open file description.
     /// (Sockets cannot be opened this way: ENXIO.)
     static func reopen(_ fd: Int32) -> Int32 {

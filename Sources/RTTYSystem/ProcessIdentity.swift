@@ -6,6 +6,21 @@ import Darwin
 
 /// Who this process runs as.
 public enum ProcessIdentity {
+    /// Raises the soft RLIMIT_NOFILE to the hard limit: each console holds a device and a
+    /// listening socket and each client a connection, so 1,000 consoles pass the usual
+    /// soft limit of 1,024. Returns the limit now in force.
+    @discardableResult
+    public static func raiseOpenFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(PlatformFiles.openFilesLimit, &limit) == 0 else { return -1 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(PlatformFiles.openFilesLimit, &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
+
     public static var effectiveUID: UInt32 { geteuid() }
     public static var effectiveGID: UInt32 { getegid() }
     public static var isRoot: Bool { geteuid() == 0 }

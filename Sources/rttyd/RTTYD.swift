@@ -61,6 +61,10 @@ struct RTTYD: AsyncParsableCommand {
             return
         }
         if demo { DemoSetup.announce(parsed) }
+        let openFiles = ProcessIdentity.raiseOpenFileLimit()
+        if openFiles < 2 * parsed.consoles.count + 64 {
+            logger.warning("open file limit \(openFiles) is low for \(parsed.consoles.count) consoles (each holds a device and a socket, each client one more); raise LimitNOFILE / ulimit -n")
+        }
         let daemon = Daemon(configPath: path, config: parsed, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

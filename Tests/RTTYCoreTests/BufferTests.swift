@@ -14,6 +14,30 @@ import Testing
         #expect(ring.count == 8)
     }
 
+    /// Random chunk sizes against a plain model (the tail of everything appended), through
+    /// the growing phase, the append that fills it and straddles the end, and the ring.
+    @Test func matchesTheTailOfEverythingAppended() {
+        var generator = SystemRandomNumberGenerator()
+        for capacity in [1, 7, 64, 1000] {
+            var ring = ReplayRing(capacity: capacity)
+            var all: [UInt8] = []
+            for step in 0..<200 {
+                let chunk = (0..<Int.random(in: 0...(capacity * 2 / 3 + 1), using: &generator)).map { UInt8(truncatingIfNeeded: step &+ $0) }
+                ring.append(contentsOf: chunk)
+                all += chunk
+                #expect(ring.contents() == Array(all.suffix(capacity)), "capacity \(capacity), step \(step)")
+                #expect(ring.allocatedBytes <= max(capacity, 16) * 2)
+            }
+        }
+    }
+
+    @Test func anIdleRingHoldsNoMemory() {
+        var ring = ReplayRing(capacity: 65536)
+        #expect(ring.allocatedBytes == 0)
+        ring.append(contentsOf: Array("boot".utf8))
+        #expect(ring.allocatedBytes < 1024)
+    }
+
     @Test func zeroCapacityKeepsNothing() {
         var ring = ReplayRing(capacity: 0)
         ring.append(contentsOf: Array("abc".utf8))
