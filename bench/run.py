@@ -230,16 +230,21 @@ def main():
     servers.build_load()
     servers.require_tools(ci=os.environ.get("CI") == "true")
     table = Table()
-    for part in a.only.split(","):
-        {"throughput": bench_throughput, "rtt": bench_rtt, "ssh": bench_ssh, "idle": bench_idle,
-         "logging": bench_logging}[part](a, table)
     head = [f"# rtty benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
             f"{servers.versions()}", f"# {' '.join(sys.argv)}"]
-    text = "\n".join(head + table.lines) + "\n"
-    print(text)
-    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    with open(a.out, "w") as f:
-        f.write(text)
+    try:
+        for part in a.only.split(","):
+            {"throughput": bench_throughput, "rtt": bench_rtt, "ssh": bench_ssh, "idle": bench_idle,
+             "logging": bench_logging}[part](a, table)
+    except BaseException as error:
+        head.append(f"# INCOMPLETE: stopped by {error!r}")
+        raise
+    finally:
+        text = "\n".join(head + table.lines) + "\n"
+        print(text)
+        os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+        with open(a.out, "w") as f:
+            f.write(text)
 
 
 if __name__ == "__main__":

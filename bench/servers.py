@@ -232,11 +232,12 @@ class Server:
 class Socat(Server):
     """The baseline: one socat relaying the guest to one Unix-socket client."""
 
-    def __init__(self, guest):
+    def __init__(self, guest, fork=False):
         self.work = tempfile.mkdtemp(dir=WORK)
         sock = os.path.join(self.work, "sock")
         target = f"OPEN:{guest.device},rawer" if guest.kind == "pty" else f"UNIX-CONNECT:{guest.device}"
-        self.start(["socat", "-b", "65536", f"UNIX-LISTEN:{sock},mode=777", target], stderr=subprocess.DEVNULL)
+        listen = f"UNIX-LISTEN:{sock},mode=777" + (",fork" if fork else "")
+        self.start(["socat", "-b", "65536", listen, target], stderr=subprocess.DEVNULL)
         wait_for(lambda: os.path.exists(sock), "socat's socket")
         self.endpoint = "unix:" + sock
 
@@ -439,7 +440,7 @@ class SSHRig:
         os.chmod(self.rttyd.work, 0o755)
         self.rttyd.daemon.send_signal(signal.SIGHUP)
         self.rttyd._wait_log("configuration reloaded")
-        self.socat = Socat(self.socat_guest)
+        self.socat = Socat(self.socat_guest, fork=True)  # one ssh session after another
         os.chmod(self.socat.work, 0o755)
         self.port = free_port()
         os.makedirs("/run/sshd", exist_ok=True)

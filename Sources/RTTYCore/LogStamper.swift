@@ -43,9 +43,22 @@ public struct Timestamp: Equatable, Sendable {
 public struct LogStamper: Sendable {
     public let timestamps: Bool
     public private(set) var atLineStart = true
+    /// "[<ISO-8601>] " of the last millisecond stamped: output arrives in many reads per
+    /// millisecond during a firehose, and formatting is the costly part.
+    private var prefix: [UInt8] = []
+    private var prefixMillisecond: Int64 = .min
 
     public init(timestamps: Bool) {
         self.timestamps = timestamps
+    }
+
+    private mutating func prefix(for now: Timestamp) -> [UInt8] {
+        let millisecond = now.seconds &* 1000 &+ Int64(now.nanoseconds / 1_000_000)
+        if millisecond != prefixMillisecond {
+            prefix = Array("[\(now.iso8601)] ".utf8)
+            prefixMillisecond = millisecond
+        }
+        return prefix
     }
 
     public mutating func stamp(_ chunk: UnsafeRawBufferPointer, now: Timestamp, into out: inout [UInt8]) {
@@ -55,16 +68,15 @@ public struct LogStamper: Sendable {
             atLineStart = chunk[chunk.count - 1] == UInt8(ascii: "\n")
             return
         }
-        var prefix: [UInt8]?
+        let prefix = prefix(for: now)
         var start = 0
+        out.reserveCapacity(out.count + chunk.count + 64)
         while start < chunk.count {
             if atLineStart {
-                if prefix == nil { prefix = Array("[\(now.iso8601)] ".utf8) }
-                out.append(contentsOf: prefix!)
+                out.append(contentsOf: prefix)
                 atLineStart = false
             }
-            var end = start
-            while end < chunk.count && chunk[end] != UInt8(ascii: "\n") { end += 1 }
+            var end = Self.newline(in: chunk, from: start)
             if end < chunk.count {
                 end += 1
                 atLineStart = true
@@ -72,6 +84,28 @@ public struct LogStamper: Sendable {
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
             start = end
         }
+    }
+
+    /// Index of the first "\n" at or after `start`, or `chunk.count`. Eight bytes per step
+    /// (a word-at-a-time zero-byte test): console output is mostly short lines, and this
+    /// scan is the whole cost of timestamps.
+    static func newline(in chunk: UnsafeRawBufferPointer, from start: Int) -> Int {
+        let count = chunk.count
+        var index = start
+        if let base = chunk.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            let newlines: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+            while index + 8 <= count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ newlines
+                // The lowest flagged byte is always a real zero (a "\n" in the input).
+                let found = (word &- ones) & ~word & highs
+                if found != 0 { return index + found.trailingZeroBitCount / 8 }
+                index += 8
+            }
+        }
+        while index < count && chunk[index] != UInt8(ascii: "\n") { index += 1 }
+        return index
     }
 
     /// "[rtty: <text>]" on its own line, timestamped when timestamps are on.

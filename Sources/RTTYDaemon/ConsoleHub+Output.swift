@@ -9,12 +9,21 @@ struct PendingOutput {
     var isEmpty: Bool { bytes == 0 }
 
     mutating func append(_ data: ByteBufferView, as form: WireForm) {
-        var buffer = forms[form.rawValue] ?? ByteBufferAllocator().buffer(capacity: ConsoleHub.coalesceBytes + 4096)
-        form.append(data, to: &buffer)
-        forms[form.rawValue] = buffer
+        if forms[form.rawValue] == nil {
+            forms[form.rawValue] = ByteBufferAllocator().buffer(capacity: ConsoleHub.coalesceBytes + 4096)
+        }
+        // In place: a copy taken out of the array would be copied again on write.
+        form.append(data, to: &forms[form.rawValue]!)
     }
 
     mutating func counted(_ count: Int) { bytes += count }
+
+    /// Empties the buffers but keeps their memory (once nothing else holds them), so a
+    /// firehose reuses the same warm buffers instead of allocating one per flush.
+    mutating func clear() {
+        for index in forms.indices { forms[index]?.clear() }
+        bytes = 0
+    }
 
     subscript(form: WireForm) -> ByteBuffer? { forms[form.rawValue] }
 }
@@ -54,13 +63,16 @@ extension ConsoleHub {
             for client in clients { client.transcript?.output(quoted: quoted) }
             scheduleTranscriptFlush()
         }
-        var framed: [Bool] = Array(repeating: false, count: WireForm.allCases.count)
-        for client in clients where !client.closing && !framed[client.wireForm.rawValue] {
-            framed[client.wireForm.rawValue] = true
+        var framed = 0  // a bit per wire form already appended for this read
+        for client in clients where !client.closing && framed & (1 << client.wireForm.rawValue) == 0 {
+            framed |= 1 << client.wireForm.rawValue
             pending.append(buffer.readableBytesView, as: client.wireForm)
         }
         pending.counted(buffer.readableBytes)
         lastReadWasFull = buffer.readableBytes >= Self.ttyReadSize
+        // A fast socket source delivers many large reads per wake-up: send in slices of
+        // about `coalesceBytes` rather than growing one big buffer (copies, page faults).
+        if pending.bytes >= Self.coalesceBytes { flushOutput() }
     }
 
     /// After the device's reads of one wake-up. A tty hands out at most 4095 bytes per
@@ -70,7 +82,7 @@ extension ConsoleHub {
     /// out in one write per client. A short read (a keystroke's echo, a prompt) sends at
     /// once, so typing never waits.
     func deviceOutputComplete() {
-        if lastReadWasFull && pending.bytes < Self.coalesceBytes {
+        if lastReadWasFull && !pending.isEmpty {
             if outputFlush == nil {
                 outputFlush = loop.scheduleTask(in: Self.coalesceDelay) {
                     self.outputFlush = nil
@@ -89,10 +101,14 @@ extension ConsoleHub {
         outputFlush = nil
         log?.flush()
         guard !pending.isEmpty else { return }
-        let out = pending
-        pending = PendingOutput()
+        // Swapped out first: a send can end a client and come back here with a notice.
+        var out = pending
+        pending = spareOutput ?? PendingOutput()
+        spareOutput = nil
         for client in clients where client.replayDone && !client.closing {
             if let buffer = out[client.wireForm] { client.send(buffer) }
         }
+        out.clear()
+        spareOutput = out
     }
 }

@@ -33,6 +33,8 @@ final class ConsoleHub: @unchecked Sendable {
     var transcriptFlush: Scheduled<Void>?
     /// Device output of the current burst, not yet sent (ConsoleHub+Output.swift).
     var pending = PendingOutput()
+    /// The buffers of the last flush, emptied, for the next one.
+    var spareOutput: PendingOutput?
     var lastReadWasFull = false
     var outputFlush: Scheduled<Void>?
     var lastDescriptorWarning = -Double.infinity

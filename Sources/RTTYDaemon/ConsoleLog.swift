@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import RTTYCore
 import RTTYSystem
 import SystemPackage
@@ -7,12 +8,17 @@ import SystemPackage
 /// rotation. A write error (full disk, unwritable directory) is reported once, the bytes
 /// are held (up to `maxPending`) and written when the file works again; the console never
 /// waits for it.
-final class ConsoleLog {
+///
+/// Two sides: `write`, `flush`, `mark` run on the console's event loop (the stamper and
+/// the batch); the file itself (descriptor, size, held bytes, rotation) is touched only
+/// by jobs on the `LogWriter` thread, in the order they were queued.
+final class ConsoleLog: @unchecked Sendable {
     static let maxPending = 4 << 20
     static let retryInterval = 1.0
     static let maxBatch = 256 << 10
 
     let path: String
+    private let timestamps: Bool
     private let maxBytes: Int
     private let keep: Int
     private let logger: Logger
@@ -25,9 +31,11 @@ final class ConsoleLog {
     private var lastAttempt = -Double.infinity
     /// Output of the current read burst.
     private var batch: [UInt8] = []
+    private let spares = NIOLockedValueBox<[Batch]>([])
 
     init(path: String, timestamps: Bool, maxBytes: Int, keep: Int, logger: Logger) {
         self.path = path
+        self.timestamps = timestamps
         self.maxBytes = maxBytes
         self.keep = keep
         self.logger = logger
@@ -37,8 +45,8 @@ final class ConsoleLog {
 
     deinit { try? fd?.close() }
 
-    /// Device output: the hot path. It joins the batch that `flush` writes at the end of
-    /// the device's read burst, so a burst costs one write(2) however many reads it took.
+    /// Device output: the hot path. It joins the batch that `flush` hands to the log
+    /// writer at the end of the device's read burst: one write(2) per burst, off the loop.
     func write(_ bytes: UnsafeRawBufferPointer) {
         stamper.stamp(bytes, now: WallClock.now(), into: &batch)
         if batch.count >= ConsoleLog.maxBatch { flush() }
@@ -46,8 +54,20 @@ final class ConsoleLog {
 
     func flush() {
         guard !batch.isEmpty else { return }
-        batch.withUnsafeBytes { emit($0) }
-        batch.removeAll(keepingCapacity: batch.capacity <= 2 * ConsoleLog.maxBatch)
+        // The batch travels in a box and its buffer comes back for reuse: a fresh buffer
+        // per flush would cost page faults here and unmapping on the writer thread.
+        let box = spares.withLockedValue { $0.popLast() } ?? Batch()
+        swap(&box.bytes, &batch)
+        LogWriter.shared.submit(bytes: box.bytes.count) {
+            box.bytes.withUnsafeBytes { self.emit($0) }
+            box.bytes.removeAll(keepingCapacity: true)
+            self.spares.withLockedValue { if $0.count < 2 { $0.append(box) } }
+        }
+    }
+
+    /// A batch on its way to the writer (a class, so its buffer is never copied).
+    private final class Batch: @unchecked Sendable {
+        var bytes: [UInt8] = []
     }
 
     /// A marker line such as "[rtty: BREAK]", after what came before it.
@@ -59,15 +79,21 @@ final class ConsoleLog {
     /// SIGHUP: an external rotator moved the file away; start a new one.
     func reopen() {
         flush()
-        try? fd?.close()
-        fd = nil
-        open()
+        LogWriter.shared.submit {
+            try? self.fd?.close()
+            self.fd = nil
+            self.open()
+        }
     }
 
+    /// Everything written so far reaches the file before this returns.
     func close() {
         flush()
-        try? fd?.close()
-        fd = nil
+        LogWriter.shared.submit {
+            try? self.fd?.close()
+            self.fd = nil
+        }
+        LogWriter.shared.drain()
     }
 
     private func open() {
@@ -113,7 +139,10 @@ final class ConsoleLog {
         guard let fd else { return }
         do {
             if dropped > 0 {
-                let note = stamper.marker("\(dropped) bytes of output were not logged: \(failing ?? "log error")", now: WallClock.now())
+                // On its own line after what was held (a fresh stamper starts at a line start).
+                let lead: [UInt8] = pending.isEmpty || pending.last == UInt8(ascii: "\n") ? [] : [UInt8(ascii: "\n")]
+                var noteStamper = LogStamper(timestamps: timestamps)
+                let note = lead + noteStamper.marker("\(dropped) bytes of output were not logged: \(failing ?? "log error")", now: WallClock.now())
                 try pending.withUnsafeBytes { _ = try fd.writeAll($0) }
                 try note.withUnsafeBytes { _ = try fd.writeAll($0) }
                 size += pending.count + note.count

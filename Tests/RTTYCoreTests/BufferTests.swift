@@ -79,6 +79,25 @@ import Testing
         }
     }
 
+    /// The word-at-a-time newline search against a byte-by-byte one, at every offset and
+    /// alignment, with newlines, 0x0A-adjacent bytes and high bytes around.
+    @Test func newlineSearchMatchesAPlainScan() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let length = Int.random(in: 0...70, using: &generator)
+            let alphabet: [UInt8] = [0x0A, 0x0B, 0x09, 0x8A, 0xFF, 0x00, 0x41]
+            let bytes = (0..<length).map { _ in
+                Int.random(in: 0..<6, using: &generator) == 0 ? 0x0A : alphabet[Int.random(in: 1..<alphabet.count, using: &generator)]
+            }
+            bytes.withUnsafeBytes { chunk in
+                for start in 0...length {
+                    let expected = bytes[start...].firstIndex(of: 0x0A) ?? length
+                    #expect(LogStamper.newline(in: chunk, from: start) == expected, "\(bytes) from \(start)")
+                }
+            }
+        }
+    }
+
     @Test func withoutTimestampsBytesPassUnchanged() {
         var stamper = LogStamper(timestamps: false)
         var out: [UInt8] = []

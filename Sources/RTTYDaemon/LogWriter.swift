@@ -1,0 +1,60 @@
+import NIOConcurrencyHelpers
+import RTTYSystem
+
+/// One thread that does the daemon's console-log file writes, in order, so that a write
+/// to the page cache (or a slow disk) runs beside the event loops instead of on them.
+/// Jobs are queued by the loops; if the disk falls more than `maxQueuedBytes` behind, the
+/// queuing loop waits (the same back-pressure a direct write would give), so memory stays
+/// bounded and nothing is dropped.
+final class LogWriter: @unchecked Sendable {
+    static let shared = LogWriter()
+    static let maxQueuedBytes = 32 << 20
+
+    private struct Job {
+        let bytes: Int
+        let work: @Sendable () -> Void
+    }
+
+    /// 1 when jobs are waiting, 0 when the queue is empty.
+    private let state = ConditionLock(value: 0)
+    private var jobs: [Job] = []
+    private var queuedBytes = 0
+    /// Jobs queued and not finished (including the ones running).
+    private let unfinished = NIOLockedValueBox(0)
+
+    private init() {
+        ReaderThread { [self] in run() }.start()
+    }
+
+    func submit(bytes: Int = 0, _ work: @escaping @Sendable () -> Void) {
+        while true {
+            state.lock()
+            if queuedBytes < Self.maxQueuedBytes || bytes == 0 { break }
+            state.unlock()
+            WallClock.sleep(milliseconds: 1)
+        }
+        jobs.append(Job(bytes: bytes, work: work))
+        queuedBytes += bytes
+        unfinished.withLockedValue { $0 += 1 }
+        state.unlock(withValue: 1)
+    }
+
+    /// Waits until every job queued so far has run (a log being closed, daemon exit).
+    func drain() {
+        while unfinished.withLockedValue({ $0 }) > 0 { WallClock.sleep(milliseconds: 1) }
+    }
+
+    private func run() {
+        while true {
+            state.lock(whenValue: 1)
+            let batch = jobs
+            jobs.removeAll(keepingCapacity: true)
+            queuedBytes = 0
+            state.unlock(withValue: 0)
+            for job in batch {
+                job.work()
+                unfinished.withLockedValue { $0 -= 1 }
+            }
+        }
+    }
+}
