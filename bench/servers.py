@@ -331,7 +331,8 @@ class Conserver(Server):
                     "-p", str(self.port), "-M", "127.0.0.1", "-a", "a"],
                    stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.work, "conserver.log"), "w"))
         self.count = len(guests)
-        wait_for(lambda: can_connect(self.port), "conserver's port")
+        # Many consoles take conserver a while (about 5 s per 100 here).
+        wait_for(lambda: can_connect(self.port), "conserver's port", timeout=60 + len(guests) * 0.2)
 
     def console(self, spy):
         return ["console", "-M", "127.0.0.1", "-p", str(self.port), "-s" if spy else "-f", "c0"]
