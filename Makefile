@@ -3,7 +3,8 @@
 # make deb                     builds packaging/debian's .deb into dist/
 # make test                    the whole test suite (as scripts/test)
 # make bench                   rtty against socat, conserver and ser2net (bench/run.py; as
-#                              root for the ssh rows); the table goes to bench/results/latest.txt
+#                              root it installs the peers and runs the ssh rows); the table
+#                              goes to bench/results/latest.txt
 SWIFT ?= swift
 # PREFIX, SYSCONFDIR, DESTDIR, ... given to make reach scripts/install.sh.
 export
@@ -25,6 +26,7 @@ test:
 	bash scripts/test
 
 bench: all
+	bash bench/install-peers
 	python3 bench/run.py $(BENCH_ARGS)
 
 .PHONY: all install uninstall deb test bench

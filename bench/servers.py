@@ -203,10 +203,12 @@ class Server:
 
     def __exit__(self, *exc):
         for p in getattr(self, "processes", []):
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            # Children too: conserver's own processes leave the process group.
+            for pid in reversed(tree(p.pid)):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
             stop(p)
         shutil.rmtree(self.work, ignore_errors=True)
 

@@ -31,7 +31,7 @@ final class LogWriter: @unchecked Sendable {
             state.lock()
             if queuedBytes < Self.maxQueuedBytes || bytes == 0 { break }
             state.unlock()
-            WallClock.sleep(milliseconds: 1)
+            Console.sleep(milliseconds: 1)
         }
         jobs.append(Job(bytes: bytes, work: work))
         queuedBytes += bytes
@@ -41,7 +41,7 @@ final class LogWriter: @unchecked Sendable {
 
     /// Waits until every job queued so far has run (a log being closed, daemon exit).
     func drain() {
-        while unfinished.withLockedValue({ $0 }) > 0 { WallClock.sleep(milliseconds: 1) }
+        while unfinished.withLockedValue({ $0 }) > 0 { Console.sleep(milliseconds: 1) }
     }
 
     private func run() {

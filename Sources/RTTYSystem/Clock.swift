@@ -13,11 +13,6 @@ public enum WallClock {
         return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: Int32(ts.tv_nsec))
     }
 
-    /// Sleeps the calling thread (never an event loop's, except for bounded back-pressure).
-    public static func sleep(milliseconds: Int) {
-        _ = usleep(useconds_t(milliseconds * 1000))
-    }
-
     /// Monotonic seconds, for durations and back-off.
     public static func monotonicSeconds() -> Double {
         var ts = timespec()

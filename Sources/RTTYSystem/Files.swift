@@ -48,14 +48,25 @@ public enum Files {
     /// The pipe or tty behind `fd` opened again for reading, as a new open file
     /// description, so that O_NONBLOCK set on it (an event loop needs it) never reaches
     /// the original, which a parent shell or our own stdout may share. Nil for what cannot
-    /// be reopened (sockets, regular files, FreeBSD): read those the blocking way.
+    /// be reopened (sockets, regular files, other devices, FreeBSD): read those the
+    /// blocking way. rtty-shell runs setgid, so this must grant nothing new: `fd` must
+    /// already be open for reading, and the copy must be the very same pipe or tty.
     public static func reopenForReading(_ fd: FileDescriptor) -> FileDescriptor? {
-        var status = stat()
-        guard fstat(fd.rawValue, &status) == 0 else { return nil }
-        let kind = status.st_mode & S_IFMT
-        guard kind == S_IFIFO || kind == S_IFCHR else { return nil }
+        var original = stat()
+        let flags = fcntl(fd.rawValue, F_GETFL)
+        guard flags >= 0, flags & O_ACCMODE != O_WRONLY, fstat(fd.rawValue, &original) == 0 else { return nil }
+        let kind = original.st_mode & S_IFMT
+        guard kind == S_IFIFO || (kind == S_IFCHR && isatty(fd.rawValue) == 1) else { return nil }
         let copy = PlatformFiles.reopen(fd.rawValue)
-        return copy >= 0 ? FileDescriptor(rawValue: copy) : nil
+        guard copy >= 0 else { return nil }
+        var reopened = stat()
+        guard fstat(copy, &reopened) == 0, reopened.st_dev == original.st_dev, reopened.st_ino == original.st_ino,
+            reopened.st_rdev == original.st_rdev
+        else {
+            close(copy)
+            return nil
+        }
+        return FileDescriptor(rawValue: copy)
     }
 
     public static func ttyName(_ fd: FileDescriptor) -> String? {
