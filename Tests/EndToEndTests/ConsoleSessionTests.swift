@@ -42,6 +42,23 @@ import Testing
         try clients[0].waitForNotice(containing: "@pts/4 disconnected")
     }
 
+    /// Output ending on a full tty read (4095 bytes, "more is waiting") is held for
+    /// coalescing; when no more comes, the short timer must still send it.
+    @Test func outputEndingOnAFullReadStillArrivesAtOnce() throws {
+        let rig = try PtyConsoleRig()
+        let client = try rig.client()
+        for size in [4095, 8190, 3 * 4095, 65536, 70000] {
+            // Exactly `size` bytes, the marker at the very end: the last read may be full.
+            let marker = Array("<end \(size)>".utf8)
+            let block = (0..<size - marker.count).map { UInt8(ascii: "a") + UInt8($0 % 26) } + marker
+            try rig.guest.write(block)
+            let started = Date()
+            try client.waitForData(containing: "<end \(size)>", timeout: 2)
+            #expect(Date().timeIntervalSince(started) < 1, "\(size) bytes took too long: held back?")
+            #expect(client.data.suffix(block.count).elementsEqual(block))
+        }
+    }
+
     @Test func newClientGetsReplayFirst() throws {
         let rig = try PtyConsoleRig(defaults: "replay_bytes = 64")
         try rig.guest.write(String(repeating: "old ", count: 40) + "END-OF-HISTORY")
