@@ -6,16 +6,21 @@ import Darwin
 
 /// Who this process runs as.
 public enum ProcessIdentity {
-    /// Raises the soft RLIMIT_NOFILE to the hard limit: each console holds a device and a
-    /// listening socket and each client a connection, so 1,000 consoles pass the usual
-    /// soft limit of 1,024. Returns the limit now in force.
+    /// Raises the soft RLIMIT_NOFILE towards the hard limit, up to `openFilesWanted`: each
+    /// console holds a device and a listening socket and each client a connection, so
+    /// 1,000 consoles pass the usual soft limit of 1,024. (Not to a hard limit of a million:
+    /// exec consoles inherit it, and old programs close every descriptor up to it.)
+    /// Returns the limit now in force.
+    public static let openFilesWanted = 65_536
+
     @discardableResult
     public static func raiseOpenFileLimit() -> Int {
         var limit = rlimit()
         guard getrlimit(PlatformFiles.openFilesLimit, &limit) == 0 else { return -1 }
-        if limit.rlim_cur < limit.rlim_max {
+        let target = min(limit.rlim_max, max(limit.rlim_cur, rlim_t(openFilesWanted)))
+        if limit.rlim_cur < target {
             var raised = limit
-            raised.rlim_cur = limit.rlim_max
+            raised.rlim_cur = target
             if setrlimit(PlatformFiles.openFilesLimit, &raised) == 0 { limit = raised }
         }
         return Int(clamping: limit.rlim_cur)
