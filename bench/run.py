@@ -117,10 +117,15 @@ def bench_rtt(a, table):
             if servers.available(name):
                 results.setdefault(name, []).append(rtt_once(factory, a.rtt))
                 print(f"  rtt {name}: p50/p90/p99/max {results[name][-1]} us", flush=True)
-    table.section(f"Keystroke round trip through an echoing pty guest, {a.rtt} keys "
-                  f"(microseconds, median over {a.runs} runs)")
-    table.header("server", "p50", "p99", "p99 x socat")
-    base = median([r[2] for r in results["socat"]])
+    rtt_table(table, f"Keystroke round trip through an echoing pty guest, {a.rtt} keys "
+              f"(microseconds, median over {a.runs} runs)", ("server", "p99 x socat"), results, "socat")
+
+
+def rtt_table(table, title, columns, results, baseline):
+    """p50 and p99 (medians over runs of `load rtt`'s p50 p90 p99 max), p99 as a ratio."""
+    table.section(title)
+    table.header(columns[0], "p50", "p99", columns[1])
+    base = median([r[2] for r in results[baseline]])
     for name, runs in results.items():
         p50, p99 = median([r[0] for r in runs]), median([r[2] for r in runs])
         table.row(name, f"{p50:.0f}", f"{p99:.0f}", f"{p99 / base:.2f}")
@@ -141,12 +146,8 @@ def bench_ssh(a, table):
                     raise SystemExit(f"{name} failed; sshd log:\n{rig.log()}")
                 results[name].append([float(x) for x in run.stdout.split()])
                 print(f"  rtt {name}: {results[name][-1]} us", flush=True)
-    table.section(f"Keystroke round trip over ssh to 127.0.0.1, {a.rtt} keys (microseconds, median of {a.runs})")
-    table.header("path", "p50", "p99", "p99 x baseline")
-    base = median([r[2] for r in results["ssh socat - UNIX-CONNECT"]])
-    for name, runs in results.items():
-        p50, p99 = median([r[0] for r in runs]), median([r[2] for r in runs])
-        table.row(name, f"{p50:.0f}", f"{p99:.0f}", f"{p99 / base:.2f}")
+    rtt_table(table, f"Keystroke round trip over ssh to 127.0.0.1, {a.rtt} keys (microseconds, median of {a.runs})",
+              ("path", "p99 x baseline"), results, "ssh socat - UNIX-CONNECT")
 
 
 # ---- scale at rest ----

@@ -40,7 +40,6 @@ final class ClientHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
-
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }

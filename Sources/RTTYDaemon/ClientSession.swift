@@ -72,7 +72,6 @@ final class ClientSession: @unchecked Sendable {
         return parts.count >= 2 ? "\(parts[0]) \(parts[1])" : nil
     }
 
-
     func send(_ buffer: ByteBuffer) {
         guard !closing else { return }
         bytesOut += buffer.readableBytes

@@ -149,8 +149,9 @@ final class ConsoleHub: @unchecked Sendable {
     /// Out of descriptors: said once a second at most, audited, never fatal.
     func outOfDescriptors(refused: Int, error: String) {
         let now = WallClock.monotonicSeconds()
-        guard refused > 0 || now - lastDescriptorWarning >= 1 else { return }
-        if now - lastDescriptorWarning >= 1 {
+        let warningDue = now - lastDescriptorWarning >= 1
+        guard refused > 0 || warningDue else { return }
+        if warningDue {
             lastDescriptorWarning = now
             logger.error("cannot accept clients: \(error); refused \(refused) waiting client(s) with a notice; raise LimitNOFILE / ulimit -n")
         }

@@ -19,8 +19,8 @@ final class LogWriter: @unchecked Sendable {
     private let state = ConditionLock(value: 0)
     private var jobs: [Job] = []
     private var queuedBytes = 0
-    /// Jobs queued and not finished (including the ones running).
-    private let unfinished = NIOLockedValueBox(0)
+    /// Jobs queued and not finished (including the ones running); under `state`'s lock.
+    private var unfinished = 0
 
     private init() {
         ReaderThread { [self] in run() }.start()
@@ -35,13 +35,19 @@ final class LogWriter: @unchecked Sendable {
         }
         jobs.append(Job(bytes: bytes, work: work))
         queuedBytes += bytes
-        unfinished.withLockedValue { $0 += 1 }
+        unfinished += 1
         state.unlock(withValue: 1)
     }
 
     /// Waits until every job queued so far has run (a log being closed, daemon exit).
     func drain() {
-        while unfinished.withLockedValue({ $0 }) > 0 { Console.sleep(milliseconds: 1) }
+        while true {
+            state.lock()
+            let left = unfinished
+            state.unlock()
+            if left == 0 { return }
+            Console.sleep(milliseconds: 1)
+        }
     }
 
     private func run() {
@@ -53,7 +59,9 @@ final class LogWriter: @unchecked Sendable {
             state.unlock(withValue: 0)
             for job in batch {
                 job.work()
-                unfinished.withLockedValue { $0 -= 1 }
+                state.lock()
+                unfinished -= 1
+                state.unlock()
             }
         }
     }

@@ -78,7 +78,6 @@ final class TCPClientHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
-
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }

@@ -6,21 +6,21 @@ import SystemPackage
 public enum Poll {
     /// Waits until `fd` has something to read (or hung up); false on timeout.
     public static func readable(_ fd: FileDescriptor, timeoutMilliseconds: Int) -> Bool {
-        var entry = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
-        while true {
-            let n = poll(&entry, 1, Int32(timeoutMilliseconds))
-            if n < 0 && errno == EINTR { continue }
-            return n > 0
-        }
+        wait(fd, for: POLLIN, timeoutMilliseconds: timeoutMilliseconds) != nil
     }
 
     /// Waits until `fd` can take more bytes; false on timeout.
     public static func writable(_ fd: FileDescriptor, timeoutMilliseconds: Int) -> Bool {
-        var entry = pollfd(fd: fd.rawValue, events: Int16(POLLOUT), revents: 0)
+        (wait(fd, for: POLLOUT, timeoutMilliseconds: timeoutMilliseconds) ?? 0) & Int16(POLLOUT) != 0
+    }
+
+    /// The events poll(2) reported for `fd` (hang-up and errors included), nil on timeout.
+    private static func wait(_ fd: FileDescriptor, for events: Int32, timeoutMilliseconds: Int) -> Int16? {
+        var entry = pollfd(fd: fd.rawValue, events: Int16(events), revents: 0)
         while true {
             let n = poll(&entry, 1, Int32(timeoutMilliseconds))
             if n < 0 && errno == EINTR { continue }
-            return n > 0 && entry.revents & Int16(POLLOUT) != 0
+            return n > 0 ? entry.revents : nil
         }
     }
 }

@@ -6,13 +6,13 @@ import Darwin
 
 /// Who this process runs as.
 public enum ProcessIdentity {
-    /// Raises the soft RLIMIT_NOFILE towards the hard limit, up to `openFilesWanted`: each
-    /// console holds a device and a listening socket and each client a connection, so
-    /// 1,000 consoles pass the usual soft limit of 1,024. (Not to a hard limit of a million:
-    /// exec consoles inherit it, and old programs close every descriptor up to it.)
-    /// Returns the limit now in force.
+    /// The most `raiseOpenFileLimit` asks for. Not a hard limit of a million: exec consoles
+    /// inherit it, and old programs close every descriptor up to it.
     public static let openFilesWanted = 65_536
 
+    /// Raises the soft RLIMIT_NOFILE towards the hard limit, up to `openFilesWanted`: each
+    /// console holds a device and a listening socket and each client a connection, so
+    /// 1,000 consoles pass the usual soft limit of 1,024. Returns the limit now in force.
     @discardableResult
     public static func raiseOpenFileLimit() -> Int {
         var limit = rlimit()
