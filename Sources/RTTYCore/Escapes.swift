@@ -1,5 +1,8 @@
 /// The client's `~` escapes (as in the classic rtty and ssh): recognised only at the start
-/// of a line. Bytes in, actions out; plain text comes out as one `.send` per feed.
+/// of a line. Bytes in, actions out; plain text comes out as one `.send` per feed. As in
+/// the classic client, every escape that does not type text (help, queries, settings,
+/// cancelled or not) ends back at line start, so `~?` then `~.` leaves instead of typing
+/// `~.` into the console.
 public struct EscapeMachine: Sendable {
     public enum Query: Equatable, Sendable { case who, tail, version, settings }
 
@@ -81,10 +84,12 @@ public struct EscapeMachine: Sendable {
                         atLineStart = bytes.last == 13 || bytes.last == 10
                     } else {
                         actions.append(allowed(action))
+                        atLineStart = true
                     }
                 }
             case .query:
                 state = .text
+                atLineStart = true
                 flush()
                 switch byte {
                 case UInt8(ascii: "W"), UInt8(ascii: "w"): actions.append(.query(.who))
@@ -95,11 +100,17 @@ public struct EscapeMachine: Sendable {
                 }
             case .setKey:
                 flush()
-                if let key = EscapeMachine.setKeys[byte] {
+                if EscapeMachine.setKeys[byte] != nil, restricted {
+                    // The key is taken, so that it is not typed into the console.
+                    state = .text
+                    atLineStart = true
+                    actions.append(.refused("changing line settings is not allowed in a read-only session"))
+                } else if let key = EscapeMachine.setKeys[byte] {
                     state = .setValue(key: key, value: [])
                     actions.append(.echo("[set \(key): "))
                 } else {
                     state = .text
+                    atLineStart = true
                     actions.append(.help)
                 }
             case .setValue(let key, var value):
@@ -118,6 +129,7 @@ public struct EscapeMachine: Sendable {
                     state = .setValue(key: key, value: value)
                 case 3, 27:  // Ctrl-C or Escape abandons the change
                     state = .text
+                    atLineStart = true
                     actions.append(.echo(" (cancelled)]\r\n"))
                 default:
                     if (0x21...0x7E).contains(byte) && value.count < EscapeMachine.maxValueLength {
@@ -142,7 +154,6 @@ public struct EscapeMachine: Sendable {
             state = .query
             return nil
         case UInt8(ascii: "s"):
-            if restricted { return .refused("changing line settings is not allowed in a read-only session") }
             state = .setKey
             return nil
         case UInt8(ascii: "r"): return .replay

@@ -63,4 +63,28 @@ import Testing
         #expect(run.status == 1)
         #expect(run.stderr.contains(env.socketDir + "/nosuch"))
     }
+
+    /// rtty on a terminal, typed at key by key: after `~?`, `~qV` and a cancelled `~sp` the
+    /// client is back at line start, so `~.` leaves, and not one byte of the escapes
+    /// reaches the device (counted between two marks).
+    @Test func escapesAfterEscapesStillLeaveAndTypeNothing() throws {
+        let rig = try PtyConsoleRig()
+        let rtty = try TerminalProcess(BuiltProducts.path("rtty"), ["--socket-dir", rig.env.socketDir, "pbx"])
+        try rtty.waitForOutput("~? for help")
+        try rtty.type("mark-one\r")
+        try rig.guest.waitFor("mark-one\r")
+        try rtty.type("~?")
+        try rtty.waitForOutput("rtty escapes")
+        try rtty.type("~qV")
+        try rtty.waitForOutput("rttyd ")
+        try rtty.type("~sp\u{1B}")
+        try rtty.waitForOutput("(cancelled)")
+        try rtty.type("~.")
+        #expect(try rtty.waitForExit() == 0, "terminal: \(rtty.output.debugDescription)")
+        // The second mark, from another client: the device holds the two marks and nothing between.
+        let other = try rig.client()
+        try other.type("mark-two\r")
+        try rig.guest.waitFor("mark-two\r")
+        #expect(rig.guest.receivedText == "mark-one\rmark-two\r")
+    }
 }

@@ -58,4 +58,30 @@ import Testing
         let paste = String(repeating: "echo hello world\r", count: 600)
         #expect(run(paste) == [.send(Array(paste.utf8))])
     }
+
+    /// Every escape that types nothing ends at line start, as in the classic client: the
+    /// next `~.` leaves, the next `~sb` sets, nothing of it reaches the console.
+    @Test func everyEscapeEndsAtLineStart() {
+        let openers = [
+            "~?", "~#", "~r", "~w", "~W", "~\u{1A}", "~qW", "~qT", "~qV", "~q\r", "~qx",
+            "~sb9600\r", "~sp\u{1B}", "~sb12\u{3}", "~sz",
+        ]
+        for opener in openers {
+            let actions = run(opener + "~.")
+            #expect(actions.last == .quit, "after \(opener.debugDescription): \(actions)")
+            #expect(!actions.contains { if case .send = $0 { return true } else { return false } }, "after \(opener.debugDescription): \(actions)")
+            let set = run(opener + "~sb115200\r")
+            #expect(set.last == .set(key: "baud", value: "115200"), "after \(opener.debugDescription): \(set)")
+        }
+        // Refused escapes of a read-only session end at line start too.
+        #expect(run("~#~.", restricted: true).last == .quit)
+        #expect(run("~sb~.", restricted: true).last == .quit)
+        // Text after an escape still types, and a tilde inside it is text.
+        #expect(run("~?ls~.") == [.help, .send(Array("ls~.".utf8))])
+        // Split across feeds, as keys arrive one at a time.
+        var machine = EscapeMachine(restricted: false)
+        for byte in Array("~?".utf8) { _ = machine.feed([byte]) }
+        #expect(machine.feed([UInt8(ascii: "~")]) == [])
+        #expect(machine.feed([UInt8(ascii: ".")]) == [.quit])
+    }
 }
