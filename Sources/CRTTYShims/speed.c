@@ -22,6 +22,18 @@ long rtty_get_speed(int fd) {
     if (ioctl(fd, TCGETS2, &t) != 0) return -1;
     return (long)t.c_ospeed;
 }
+
+long rtty_get_input_speed(int fd) {
+    struct termios2 t;
+    if (ioctl(fd, TCGETS2, &t) != 0) return -1;
+    return (long)t.c_ispeed;
+}
+
+void rtty_input_speed_follows_output(unsigned int *c_cflag) {
+    // CIBAUD zero: the input speed is the output speed. glibc's cfsetispeed leaves
+    // CIBAUD alone, so after a BOTHER rate the old custom input speed stayed.
+    *c_cflag &= ~(CBAUD << IBSHIFT);
+}
 #else
 #include <termios.h>
 
@@ -36,5 +48,15 @@ long rtty_get_speed(int fd) {
     struct termios t;
     if (tcgetattr(fd, &t) != 0) return -1;
     return (long)cfgetospeed(&t);
+}
+
+long rtty_get_input_speed(int fd) {
+    struct termios t;
+    if (tcgetattr(fd, &t) != 0) return -1;
+    return (long)cfgetispeed(&t);
+}
+
+void rtty_input_speed_follows_output(unsigned int *c_cflag) {
+    (void)c_cflag;  // cfsetspeed sets both speeds here
 }
 #endif

@@ -36,6 +36,7 @@ public enum Termios {
         // platform's custom-rate call once the rest is set.
         let standard = PlatformSpeed.standard(settings.baud)
         cfsetspeed(&t, standard ?? PlatformSpeed.placeholder)
+        rtty_input_speed_follows_output(&t.c_cflag)
         try syscall("tcsetattr", "fd \(fd.rawValue)") { tcsetattr(fd.rawValue, TCSANOW, &t) }
         if standard == nil {
             try syscall("set speed \(settings.baud) on", "fd \(fd.rawValue)") {
@@ -66,6 +67,11 @@ public enum Termios {
             settings.flow = .xonxoff
         }
         return settings
+    }
+
+    /// The input speed the driver holds (a line is never set to split speeds by rtty).
+    public static func inputSpeed(_ fd: FileDescriptor) throws(SystemError) -> Int {
+        Int(try syscall("read input speed of", "fd \(fd.rawValue)") { rtty_get_input_speed(fd.rawValue) })
     }
 
     public static func isTerminal(_ fd: FileDescriptor) -> Bool { isatty(fd.rawValue) == 1 }

@@ -22,6 +22,18 @@ import Testing
         }
     }
 
+    /// A custom rate and back: both speeds follow, not only the output one (the input
+    /// speed used to stay at the custom rate).
+    @Test func inputSpeedFollowsBackFromACustomRate() throws {
+        let pty = try Pty.open()
+        defer { try? pty.master.close(); try? pty.slave.close() }
+        for baud in [250_000, 9600, 1_000_000, 115_200, 250_000, 250_000, 38_400] {
+            try Termios.configureLine(pty.slave, LineSettings(baud: baud))
+            #expect(try Termios.currentSettings(pty.slave).baud == baud)
+            #expect(try Termios.inputSpeed(pty.slave) == baud, "input speed after setting \(baud)")
+        }
+    }
+
     @Test func flowControlRoundTrips() throws {
         let pty = try Pty.open()
         defer { try? pty.master.close(); try? pty.slave.close() }

@@ -22,6 +22,13 @@ int rtty_set_custom_speed(int fd, unsigned int speed);
 /// Reads the output speed back as a number, also after a BOTHER set. -1 on error.
 long rtty_get_speed(int fd);
 
+/// Reads the input speed back as a number (glibc's cfgetispeed cannot see it). -1 on error.
+long rtty_get_input_speed(int fd);
+
+/// Makes the c_cflag of a termios take the input speed from the output speed (CIBAUD
+/// cleared on Linux), which cfsetspeed alone does not do there.
+void rtty_input_speed_follows_output(unsigned int *c_cflag);
+
 /// Forks a child in a new session with the slave side of a new pty as its controlling
 /// terminal and stdio, then execs argv[0] (a path) with envp. The master is returned
 /// non-blocking and close-on-exec. Returns 0 or -1 with errno set.
