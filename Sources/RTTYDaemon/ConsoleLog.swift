@@ -25,6 +25,8 @@ final class ConsoleLog: @unchecked Sendable {
     private var fd: SystemPackage.FileDescriptor?
     private var stamper: LogStamper
     private var size = 0
+    /// The file ends with a line end (or is empty): where rotation may cut at once.
+    private var atLineStart = true
     private var pending: [UInt8] = []
     private var dropped = 0
     private var failing: String?
@@ -103,7 +105,8 @@ final class ConsoleLog: @unchecked Sendable {
                 permissions: [.ownerReadWrite, .groupRead])
             fd = opened
             size = Int((try? opened.seek(offset: 0, from: .end)) ?? 0)
-            recovered()
+            atLineStart = size == 0 || Self.lastByte(of: opened, size: size) == 10
+            if pending.isEmpty { recovered() }
         } catch {
             failed("cannot open console log \(path): \(error)")
         }
@@ -115,14 +118,38 @@ final class ConsoleLog: @unchecked Sendable {
             retry()
             return
         }
+        let written = append(bytes)
+        if written < bytes.count { hold(UnsafeRawBufferPointer(rebasing: bytes[written...])) }
+    }
+
+    /// Writes `bytes` to the file, rotating where `LogSplit` says; returns how many bytes
+    /// reached the file. A short write continues where it stopped; on an error the rest is
+    /// the caller's to hold, so nothing is written twice.
+    private func append(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
         do {
-            try rotateIfNeeded(adding: bytes.count)
-            _ = try fd!.writeAll(bytes)
-            size += bytes.count
+            while offset < bytes.count {
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+                let count = maxBytes > 0 ? LogSplit.take(rest, size: size, limit: maxBytes, atLineStart: atLineStart) : rest.count
+                if count == 0 {
+                    try rotate()
+                    continue
+                }
+                guard let fd else { break }
+                let end = offset + count
+                while offset < end {
+                    let n = try fd.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]), retryOnInterrupt: true)
+                    guard n > 0 else { throw Errno.ioError }
+                    offset += n
+                    size += n
+                    atLineStart = bytes[offset - 1] == 10
+                }
+                if offset < bytes.count && maxBytes > 0 { try rotate() }
+            }
         } catch {
-            hold(bytes)
             failed("cannot write console log \(path): \(error)")
         }
+        return offset
     }
 
     private func hold(_ bytes: UnsafeRawBufferPointer) {
@@ -136,30 +163,27 @@ final class ConsoleLog: @unchecked Sendable {
         guard now - lastAttempt >= ConsoleLog.retryInterval else { return }
         lastAttempt = now
         if fd == nil { open() }
-        guard let fd else { return }
-        do {
-            if dropped > 0 {
-                // On its own line after what was held (a fresh stamper starts at a line start).
-                let lead: [UInt8] = pending.isEmpty || pending.last == UInt8(ascii: "\n") ? [] : [UInt8(ascii: "\n")]
-                var noteStamper = LogStamper(timestamps: timestamps)
-                let note = lead + noteStamper.marker("\(dropped) bytes of output were not logged: \(failing ?? "log error")", now: WallClock.now())
-                try pending.withUnsafeBytes { _ = try fd.writeAll($0) }
-                try note.withUnsafeBytes { _ = try fd.writeAll($0) }
-                size += pending.count + note.count
-            } else {
-                try pending.withUnsafeBytes { _ = try fd.writeAll($0) }
-                size += pending.count
-            }
-            pending.removeAll()
-            dropped = 0
-            recovered()
-        } catch {
-            failed("cannot write console log \(path): \(error)")
+        guard fd != nil else { return }
+        let held = pending
+        pending.removeAll()
+        let written = held.withUnsafeBytes { append($0) }
+        guard written == held.count else {
+            pending = Array(held[written...])
+            return
         }
+        if dropped > 0 {
+            // On its own line after what was held (a fresh stamper starts at a line start).
+            let lead: [UInt8] = atLineStart ? [] : [UInt8(ascii: "\n")]
+            var noteStamper = LogStamper(timestamps: timestamps)
+            let note = lead + noteStamper.marker("\(dropped) bytes of output were not logged: \(failing ?? "log error")", now: WallClock.now())
+            dropped = 0
+            let noted = note.withUnsafeBytes { append($0) }
+            if noted < note.count { pending = Array(note[noted...]) }
+        }
+        if pending.isEmpty { recovered() }
     }
 
-    private func rotateIfNeeded(adding count: Int) throws {
-        guard maxBytes > 0, size + count > maxBytes, size > 0 else { return }
+    private func rotate() throws {
         try fd?.close()
         fd = nil
         LogRotation.shift(path: path, keep: keep)
@@ -168,6 +192,13 @@ final class ConsoleLog: @unchecked Sendable {
             permissions: [.ownerReadWrite, .groupRead])
         fd = opened
         size = 0
+        atLineStart = true
+    }
+
+    private static func lastByte(of fd: SystemPackage.FileDescriptor, size: Int) -> UInt8? {
+        var byte: UInt8 = 0
+        let n = try? withUnsafeMutableBytes(of: &byte) { try fd.read(fromAbsoluteOffset: Int64(size - 1), into: $0) }
+        return n == 1 ? byte : nil
     }
 
     private func failed(_ message: String) {

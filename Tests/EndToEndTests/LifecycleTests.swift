@@ -123,4 +123,27 @@ import Testing
         try daemon.waitUntilLogged(console: "pbx", contains: "after rotation", env: env)
         #expect(!String(decoding: env.logContents("pbx"), as: UTF8.self).contains("before rotation"))
     }
+
+    /// Built-in rotation with bursts: log_max_bytes = 2000 and 13 KB of lines in one
+    /// write. Every file ends at a line end within the limit, and the generations together
+    /// hold exactly what the guest wrote (a whole burst used to go to one file: 7-13 KB).
+    @Test func builtInRotationSplitsABurstAtTheLimit() throws {
+        let rig = try PtyConsoleRig(defaults: "log_max_bytes = 2000\nlog_keep = 20")
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
+        let lines = (0..<330).map { String(format: "line %05d of the burst, padded to forty\n", $0) }
+        let burst = lines.joined()
+        try guest.write(burst + "end-mark\n")
+        try daemon.waitUntilLogged(console: "pbx", contains: "end-mark", env: env)
+        var generations: [Data] = []
+        for n in stride(from: 20, through: 1, by: -1) {
+            if let data = FileManager.default.contents(atPath: env.log("pbx") + ".\(n)") { generations.append(data) }
+        }
+        generations.append(env.logContents("pbx"))
+        #expect(generations.count >= 7, "only \(generations.count) files")
+        for (index, file) in generations.enumerated() {
+            #expect(file.count <= 2000, "file \(index) has \(file.count) bytes")
+            #expect(file.last == 10, "file \(index) of \(generations.map(\.count)) does not end at a line end")
+        }
+        #expect(String(decoding: generations.joined(), as: UTF8.self) == burst + "end-mark\n")
+    }
 }
