@@ -1,15 +1,21 @@
 /// `rttyctl import-classic`: rtty.conf from a classic rtty tree. The classic layout has
 /// `dev/NAME` (a symlink to the tty), `sock/NAME` (the socket), `log/NAME` (the log), and
-/// the options `startsrv` gave `ttysrv` for each console in `opt/NAME`, with `opt/DEFAULT`
-/// for all: `-b baud`, `-p parity`, `-w wordsize`, `-R` (RTS/CTS). Options the new
-/// daemon handles itself (`-t`, `-s`, `-l`, `-i`, `-x`) are dropped, and `-r` (an
-/// unauthenticated TCP listener) is reported, not carried over.
+/// the options `startsrv` gave `ttysrv`: `opt/NAME.srv` if that file is not empty, else
+/// `opt/DEFAULT.srv` if that is not empty, else `-b 9600 -w 8 -p none`. One file or the
+/// other, never both merged (startsrv.sh). The options: `-b baud`, `-p parity`,
+/// `-w wordsize`, `-R` (RTS/CTS). Options the new daemon handles itself (`-t`, `-s`, `-l`,
+/// `-i`, `-x`) are dropped, and `-r` (an unauthenticated TCP listener) is reported, not
+/// carried over.
 public enum ClassicImport {
+    /// What startsrv used when neither options file had anything.
+    public static let startsrvDefaults = "-b 9600 -w 8 -p none"
+
     public struct Console: Sendable {
         public var name: String
         public var device: String
-        public var options: String
-        public init(name: String, device: String, options: String) {
+        /// The text of `opt/NAME.srv` (empty or nil when the file is empty or missing).
+        public var options: String?
+        public init(name: String, device: String, options: String?) {
             self.name = name
             self.device = device
             self.options = options
@@ -21,7 +27,8 @@ public enum ClassicImport {
         public var warnings: [String]
     }
 
-    public static func convert(consoles: [Console], defaults: String, root: String) -> Result {
+    /// `defaults` is the text of `opt/DEFAULT.srv` (nil or empty when missing or empty).
+    public static func convert(consoles: [Console], defaults: String?, root: String) -> Result {
         var warnings: [String] = []
         var text = """
             # rtty.conf written by `rttyctl import-classic \(root)`. Check it with
@@ -36,19 +43,26 @@ public enum ClassicImport {
             group = "rtty"
 
             """
-        let base = settings(defaults, warnings: &warnings, what: "opt/DEFAULT")
+        let (defaultOptions, defaultSource) = chosen(defaults, "opt/DEFAULT.srv") ?? (startsrvDefaults, "startsrv's defaults")
+        let base = settings(defaultOptions, warnings: &warnings, what: defaultSource)
         for line in lines(base, against: LineSettings(), always: true) { text += line + "\n" }
         for console in consoles.sorted(by: { $0.name < $1.name }) {
             if let problem = ConsoleName.problem(console.name) {
                 warnings.append("dev/\(console.name) skipped: \(problem)")
                 continue
             }
-            var own = base
-            apply(console.options, to: &own, warnings: &warnings, what: "opt/\(console.name)")
+            // A console's own file replaces the defaults, as startsrv did.
+            let own = chosen(console.options, "opt/\(console.name).srv").map { settings($0.0, warnings: &warnings, what: $0.1) } ?? base
             text += "\n[console.\(console.name)]\ndevice = \(JSON.quote(console.device))\n"
             for line in lines(own, against: base) { text += line + "\n" }
         }
         return Result(config: text, warnings: warnings)
+    }
+
+    /// The options text and where it came from, if the file had anything (`test -s`).
+    private static func chosen(_ text: String?, _ file: String) -> (String, String)? {
+        guard let text, !text.isEmpty else { return nil }
+        return (text, file)
     }
 
     private static func settings(_ options: String, warnings: inout [String], what: String) -> LineSettings {

@@ -119,7 +119,7 @@ struct Replay: ParsableCommand {
 struct ImportClassic: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-classic",
-        abstract: "Write rtty.conf from a classic rtty tree (dev/, opt/, sock/, log/) to standard output.")
+        abstract: "Write rtty.conf from a classic rtty tree (dev/, opt/*.srv, sock/, log/) to standard output.")
     @Argument(help: "The classic rtty directory, e.g. /usr/local/rtty.") var directory: String
 
     func run() throws {
@@ -128,16 +128,23 @@ struct ImportClassic: ParsableCommand {
         guard let names = try? files.contentsOfDirectory(atPath: devDir) else {
             throw Failure("\(devDir) cannot be read: a classic tree has dev/NAME -> /dev/tty... for each console")
         }
-        let option = { (name: String) in (try? String(contentsOfFile: self.directory + "/opt/" + name, encoding: .utf8)) ?? "" }
+        let read = { (file: String) in try? String(contentsOfFile: self.directory + "/" + file, encoding: .utf8) }
         var consoles: [ClassicImport.Console] = []
-        for name in names where !name.hasPrefix(".") {
+        var notes: [String] = []
+        for name in names.sorted() where !name.hasPrefix(".") {
             let path = devDir + "/" + name
             var device = (try? files.destinationOfSymbolicLink(atPath: path)) ?? path
             if !device.hasPrefix("/") { device = URL(fileURLWithPath: devDir + "/" + device).standardized.path }
-            consoles.append(ClassicImport.Console(name: name, device: device, options: option(name)))
+            consoles.append(ClassicImport.Console(name: name, device: device, options: read("opt/\(name).srv")))
+            if read("opt/\(name)") != nil {
+                notes.append("opt/\(name) ignored: startsrv reads opt/\(name).srv")
+            }
+            for kind in ["sock", "log"] where read("prot/\(name).\(kind)") != nil {
+                notes.append("prot/\(name).\(kind) not carried over: rttyd sets the modes itself (sockets root:group 0660, logs 0640)")
+            }
         }
-        let result = ClassicImport.convert(consoles: consoles, defaults: option("DEFAULT"), root: directory)
+        let result = ClassicImport.convert(consoles: consoles, defaults: read("opt/DEFAULT.srv"), root: directory)
         print(result.config, terminator: "")
-        for warning in result.warnings { FileHandle.standardError.write(Data("rttyctl import-classic: \(warning)\n".utf8)) }
+        for warning in result.warnings + notes { FileHandle.standardError.write(Data("rttyctl import-classic: \(warning)\n".utf8)) }
     }
 }
