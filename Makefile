@@ -1,6 +1,7 @@
 # make && sudo make install    (PREFIX=/usr/local, SYSCONFDIR=/etc, DESTDIR= for staging)
 # sudo make uninstall          removes what install added; keeps config, ACL and logs
 # make deb                     builds packaging/debian's .deb into dist/
+# make demo                    builds and starts the demo daemon (as scripts/demo)
 # make test                    the whole test suite (as scripts/test)
 # make bench                   rtty against socat, conserver and ser2net (bench/run.py; as
 #                              root it installs the peers and runs the ssh rows); the table
@@ -22,6 +23,9 @@ uninstall:
 deb:
 	bash packaging/debian/build-deb
 
+demo:
+	bash scripts/demo
+
 test:
 	bash scripts/test
 
@@ -29,4 +33,4 @@ bench: all
 	bash bench/install-peers
 	python3 bench/run.py $(BENCH_ARGS)
 
-.PHONY: all install uninstall deb test bench
+.PHONY: all install uninstall deb demo test bench

@@ -18,6 +18,11 @@ public enum Demo {
         access = "\(stateDir)/access"
         pid_file = "\(stateDir)/run/rttyd.pid"
 
+        [control]
+        # The demo's own user and group run rttyctl (a system group such as rtty-admin
+        # could not be given to the socket without root).
+        admin_group = "\(group)"
+
         [defaults]
         replay_bytes = 65536
         timestamps = true

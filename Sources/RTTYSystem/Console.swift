@@ -5,6 +5,13 @@ import Darwin
 #endif
 
 public enum ProcessEnvironment {
+    /// One variable, or nil when it is unset or empty.
+    public static func value(_ name: String) -> String? {
+        guard let raw = getenv(name) else { return nil }
+        let text = String(cString: raw)
+        return text.isEmpty ? nil : text
+    }
+
     public static func all() -> [String: String] {
         var out: [String: String] = [:]
         var pointer = environ

@@ -15,8 +15,8 @@ struct RTTY: AsyncParsableCommand {
     @Argument(help: "Console name, or the path of a console socket. Omit to list consoles.")
     var console: String?
 
-    @Option(name: .long, help: "Directory of the console sockets.")
-    var socketDir: String = "/run/rtty"
+    @Option(name: .long, help: "Directory of the console sockets (environment: RTTY_SOCKET_DIR).")
+    var socketDir: String = ProcessEnvironment.value("RTTY_SOCKET_DIR") ?? "/run/rtty"
 
     @Flag(name: [.short, .long], help: "Read-only: watch without typing (enforced by the daemon).")
     var readOnly = false

@@ -16,8 +16,8 @@ struct RTTYCtl: ParsableCommand {
 }
 
 struct ControlOptions: ParsableArguments {
-    @Option(name: .long, help: "rttyd's control socket.")
-    var control: String = "/run/rtty/control"
+    @Option(name: .long, help: "rttyd's control socket (environment: RTTY_CONTROL).")
+    var control: String = ProcessEnvironment.value("RTTY_CONTROL") ?? "/run/rtty/control"
 
     @Flag(name: .long, help: "Print the daemon's JSON answer, for scripts.")
     var json = false

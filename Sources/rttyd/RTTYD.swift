@@ -102,6 +102,8 @@ enum DemoSetup {
             attach from another terminal with:
               \(client) --socket-dir \(config.paths.socketDir) demo
               \(client) --socket-dir \(config.paths.socketDir) shell
+            or set these, and rtty, rtty demo and rttyctl status find this daemon:
+              export RTTY_SOCKET_DIR=\(config.paths.socketDir) RTTY_CONTROL=\(config.paths.control)
             (~? for help, ~. to leave; Ctrl-C here stops the daemon)
             """)
         Console.flushAll()
