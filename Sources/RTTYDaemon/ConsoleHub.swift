@@ -134,6 +134,7 @@ final class ConsoleHub: @unchecked Sendable {
         stopped = true
         reopenTimer?.cancel()
         reopenTimer = nil
+        stopWatchingForSource()
         for client in clients {
             client.endReason = reason
             client.close(notice: reason)
@@ -386,6 +387,7 @@ extension ConsoleHub {
     /// A reload changed this console: apply what changed, keep the clients attached.
     func reconfigure(_ new: Config.Console) -> EventLoopFuture<Void> {
         let old = config
+        if old.source != new.source { stopWatchingForSource() }  // the old path's watch
         config = new
         if old.replayBytes != new.replayBytes { replay.resize(capacity: new.replayBytes) }
         if old.log != new.log || old.timestamps != new.timestamps || old.logMaxBytes != new.logMaxBytes || old.logKeep != new.logKeep {

@@ -31,6 +31,11 @@ struct SourceBackoff {
     mutating func wasUp(for seconds: Double) {
         if seconds >= SourceBackoff.stableAfter { next = SourceBackoff.first }
     }
+
+    /// The source just appeared (ConsoleHub+Watch.swift): retry quickly, doubling from
+    /// 50 ms, while it is not ready yet (a socket bound but not listening).
+    static let quick = 0.05
+    mutating func appeared() { next = SourceBackoff.quick }
 }
 
 /// Passes device output to the console and reports its loss (EIO from a closed pty, EOF
@@ -172,6 +177,7 @@ extension ConsoleHub {
             return
         }
         source = opened
+        stopWatchingForSource()
         let wasDown = state
         state = .up(since: WallClock.monotonicSeconds())
         logger.info("source open: \(config.source.describe)")
@@ -191,6 +197,7 @@ extension ConsoleHub {
         }
         state = .down(reason)
         scheduleReopen(after: backoff.failed())
+        watchForSource()
     }
 
     private func scheduleReopen(after seconds: Double) {
@@ -222,6 +229,7 @@ extension ConsoleHub {
         broadcast(notice: "device lost: \(why); reopening")
         logger.warning("device lost: \(why)")
         scheduleReopen(after: backoff.failed())
+        watchForSource()
     }
 
     func closeSource() {

@@ -1,5 +1,6 @@
 #if os(FreeBSD)
 import Glibc
+import SystemPackage
 
 /// FreeBSD: speed_t is the rate itself, so every rate the driver accepts is "standard".
 /// Consoles are /dev/cuau* (serial), /dev/cuaU* (USB) and /dev/nmdm*A|B (bhyve).
@@ -13,5 +14,15 @@ enum PlatformFiles {
 
     /// fdescfs's /dev/fd/N is a dup (the same open file description), so no private copy.
     static func reopen(_ fd: Int32) -> Int32 { -1 }
+}
+/// kqueue can report directory changes (EVFILT_VNODE, NOTE_WRITE on an open directory)
+/// but not which entry changed; not written yet: the back-off timer retries alone.
+enum PlatformWatch {
+    static func open() -> FileDescriptor? { nil }
+    static func add(_ fd: FileDescriptor, _ directory: String) throws(SystemError) -> Int32 {
+        throw SystemError("watch", directory, .notSupported)
+    }
+    static func remove(_ fd: FileDescriptor, _ watch: Int32) {}
+    static func events(in bytes: UnsafeRawBufferPointer) -> [DirectoryWatch.Event] { [] }
 }
 #endif

@@ -1,5 +1,6 @@
 #if os(Linux)
 import Glibc
+import SystemPackage
 
 /// Linux: speed_t is a code from the B* table; other rates need termios2/BOTHER (C shim).
 enum PlatformSpeed {
@@ -27,6 +28,38 @@ enum PlatformFiles {
     /// (Sockets cannot be opened this way: ENXIO.)
     static func reopen(_ fd: Int32) -> Int32 {
         open("/proc/self/fd/\(fd)", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+    }
+}
+/// inotify: IN_CREATE, IN_MOVED_TO and IN_ATTRIB per directory; each event names its entry.
+enum PlatformWatch {
+    static func open() -> FileDescriptor? {
+        let fd = inotify_init1(Int32(IN_CLOEXEC))
+        return fd < 0 ? nil : FileDescriptor(rawValue: fd)
+    }
+
+    static func add(_ fd: FileDescriptor, _ directory: String) throws(SystemError) -> Int32 {
+        try syscall("watch", directory) {
+            inotify_add_watch(fd.rawValue, directory, UInt32(IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_ONLYDIR))
+        }
+    }
+
+    static func remove(_ fd: FileDescriptor, _ watch: Int32) {
+        _ = inotify_rm_watch(fd.rawValue, watch)
+    }
+
+    static func events(in bytes: UnsafeRawBufferPointer) -> [DirectoryWatch.Event] {
+        // struct inotify_event: wd, mask, cookie, len (4 bytes each), then len bytes of name.
+        var events: [DirectoryWatch.Event] = []
+        var offset = 0
+        while offset + 16 <= bytes.count {
+            let watch = bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+            let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+            let end = min(bytes.count, offset + 16 + length)
+            let name = String(decoding: bytes[(offset + 16)..<end].prefix { $0 != 0 }, as: UTF8.self)
+            events.append(DirectoryWatch.Event(watch: watch, name: name))
+            offset = end
+        }
+        return events
     }
 }
 #endif
