@@ -207,6 +207,7 @@ extension ConsoleHub {
             return
         }
         try? Termios.setWindowSize(fd, rows: rows, cols: cols)
+        windowSize = (rows, cols)
     }
 
     private func takeWriteLock(_ client: ClientSession) {

@@ -42,6 +42,8 @@ final class ConsoleHub: @unchecked Sendable {
     var transcriptOutput = Asciicast.Stream()
     /// Input held back while the device cannot take more (flow control, slow line).
     var inputPaused = false
+    /// The window size a client last gave an exec console, kept for its next run.
+    var windowSize: (rows: Int, cols: Int)?
 
     enum DeviceState {
         case up(since: Double)
@@ -387,7 +389,10 @@ extension ConsoleHub {
     /// A reload changed this console: apply what changed, keep the clients attached.
     func reconfigure(_ new: Config.Console) -> EventLoopFuture<Void> {
         let old = config
-        if old.source != new.source { stopWatchingForSource() }  // the old path's watch
+        if old.source != new.source {
+            stopWatchingForSource()  // the old path's watch
+            windowSize = nil  // a new command starts at its configured size
+        }
         config = new
         if old.replayBytes != new.replayBytes { replay.resize(capacity: new.replayBytes) }
         if old.log != new.log || old.timestamps != new.timestamps || old.logMaxBytes != new.logMaxBytes || old.logKeep != new.logKeep {

@@ -104,7 +104,9 @@ extension ConsoleHub {
             }
         case .exec(let argv, let rows, let cols):
             do {
-                let child = try Spawn.underPty(argv, environment: execEnvironment(), rows: rows, cols: cols)
+                // A restart keeps the size the last client gave, not the configured one.
+                let size = windowSize ?? (rows, cols)
+                let child = try Spawn.underPty(argv, environment: execEnvironment(), rows: size.rows, cols: size.cols)
                 adoptPipe(child.master, child: child.pid)
             } catch {
                 sourceFailed("cannot run \(argv.joined(separator: " ")): \(error)")

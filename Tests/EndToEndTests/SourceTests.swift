@@ -55,12 +55,15 @@ import Testing
         try client.identify()
         try client.waitForData(containing: "ready")
         #expect(String(decoding: client.data, as: UTF8.self).contains("33 99"))
+        // A client's window size outlives the command: the re-run starts with it.
+        try client.send(.withPayload(.windowSize, [0, 50, 0, 132]))
         try client.type("hello\r")
         try client.waitForData(containing: "got:hello")
         try client.waitForNotice(containing: "device lost: command exited 0")
         // Re-run with back-off: the banner comes again.
         client.clear()
         try client.waitForData(containing: "ready", timeout: 15)
+        #expect(String(decoding: client.data, as: UTF8.self).contains("50 132"), "\(String(decoding: client.data, as: UTF8.self).debugDescription)")
     }
 
     @Test func unixSocketConsoleReachesAQemuStyleSocket() throws {
