@@ -49,8 +49,11 @@ extension Daemon {
         case "set":
             guard args.count >= 2, let hub = hub(args[0]) else { return ControlReply.error("usage: set CONSOLE key=value ... (keys baud, data, parity, stop, flow)") }
             let text = args.dropFirst().joined(separator: " ")
-            let error = try? await hub.loop.submit { hub.adminChange(text, by: admin) }.get()
-            return error.flatMap { $0 }.map(ControlReply.error) ?? ControlReply.ok()
+            let outcome = try? await hub.loop.submit { (hub.adminChange(text, by: admin), hub.settings.summary) }.get()
+            guard let outcome else { return ControlReply.error("console \(args[0]) stopped") }
+            if let error = outcome.0 { return ControlReply.error(error) }
+            // What the device holds now, which may differ from the request (a pty keeps 8N1).
+            return ControlReply.ok([("settings", JSON.quote(outcome.1))])
         case "grant":
             guard args.count >= 3, let rights = AccessList.Rights(rawValue: args[0]), rights != .none else {
                 return ControlReply.error("usage: grant rw|ro USER|%GROUP CONSOLE...")

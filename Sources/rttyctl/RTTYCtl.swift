@@ -119,8 +119,18 @@ struct Set: ParsableCommand {
     }
 
     func run() throws {
-        _ = try options.request(["set", console] + settings)
-        if !options.json { print("\(console): \(settings.joined(separator: " "))") }
+        let answer = try options.request(["set", console] + settings)
+        let now = answer["settings"] as? String ?? ""
+        if !options.json { print("\(console): line settings now \(now)") }
+        // Say so when the device did not take what was asked (a pty keeps 8N1, say).
+        guard let held = try? LineSettings().applying(now), let wanted = try? held.applying(settings.joined(separator: " ")) else {
+            throw Failure("rttyd answered settings \(now.debugDescription), which are not line settings")
+        }
+        let heldWords = held.summary.split(separator: " ")
+        let refused = wanted.summary.split(separator: " ").filter { !heldWords.contains($0) }
+        if !refused.isEmpty {
+            throw Failure("\(console): the device did not take \(refused.joined(separator: " ")); it holds \(now)")
+        }
     }
 }
 

@@ -29,6 +29,19 @@ import Testing
         try watcher.waitForNotice(containing: "line settings now 57600 8N1")
         #expect(try Termios.currentSettings(rig.guest.pair.slave).baud == 57_600)
 
+        #expect(set.stdout.contains("pbx: line settings now baud=57600 data=8 parity=none"), "\(set.stdout)")
+
+        // What the device holds is what rttyctl says: a pty keeps 8N1 whatever is asked
+        // (on kernels whose ptys refuse framing changes), and that is an error for scripts.
+        let odd = try Self.rttyctl(["set"] + control + ["pbx", "parity=odd"])
+        if PtyGuest.acceptsParity() {
+            #expect(odd.status == 0 && odd.stdout.contains("parity=odd"), "\(odd.stdout) \(odd.stderr)")
+        } else {
+            #expect(odd.status != 0, "\(odd.stdout)")
+            #expect(odd.stdout.contains("line settings now baud=57600 data=8 parity=none"), "\(odd.stdout)")
+            #expect(odd.stderr.contains("the device did not take parity=odd"), "\(odd.stderr)")
+        }
+
         let bad = try Self.rttyctl(["set"] + control + ["pbx", "baud=fast"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("baud=fast"))
