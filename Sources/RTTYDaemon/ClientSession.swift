@@ -72,21 +72,50 @@ final class ClientSession: @unchecked Sendable {
         return parts.count >= 2 ? "\(parts[0]) \(parts[1])" : nil
     }
 
-    func send(_ buffer: ByteBuffer) {
+    // MARK: what may go on this client's wire: decided here, by its wire form, and nowhere else
+
+    /// The one write. Private, so that nothing reaches the wire without passing one of the
+    /// gates below (a prebuilt frame handed to a raw send once leaked to TCP clients).
+    private func write(_ buffer: ByteBuffer) {
         guard !closing else { return }
         bytesOut += buffer.readableBytes
         channel.writeAndFlush(buffer, promise: nil)
     }
 
-    /// Frames and notices go to Unix-socket clients only: a TCP client gets console bytes.
+    /// Device output already framed in every wire form in use: this client takes its own.
+    func send(_ output: PendingOutput) {
+        if let buffer = output[wireForm] { write(buffer) }
+    }
+
+    /// Console bytes (replay, tail) in this client's wire form.
+    func send(console bytes: ByteBufferView) {
+        var buffer = channel.allocator.buffer(capacity: bytes.count + 16)
+        wireForm.append(bytes, to: &buffer)
+        write(buffer)
+    }
+
+    /// Frames and notices go to Unix-socket clients only: a TCP client gets console bytes
+    /// (and, in telnet mode, telnet's own protocol).
     func send(_ frame: Frame) {
-        guard tcpMode == nil else { return }
-        send(FrameWriter.frame(frame, allocator: channel.allocator))
+        guard wireForm.carriesFrames else { return }
+        write(FrameWriter.frame(frame, allocator: channel.allocator))
     }
 
     func notice(_ text: String) {
-        guard tcpMode == nil else { return }
-        send(FrameWriter.notice(text, allocator: channel.allocator))
+        guard wireForm.carriesFrames else { return }
+        write(FrameWriter.notice(text, allocator: channel.allocator))
+    }
+
+    /// A notice framed once for many clients (a broadcast).
+    func send(_ notice: FrameWriter.Notice) {
+        guard wireForm.carriesFrames else { return }
+        write(notice.buffer)
+    }
+
+    /// Telnet negotiation and RFC 2217 answers, to telnet clients only.
+    func send(telnet bytes: [UInt8]) {
+        guard wireForm == .telnet, !bytes.isEmpty else { return }
+        write(channel.allocator.buffer(bytes: bytes))
     }
 
     var wireForm: WireForm {
@@ -95,13 +124,6 @@ final class ClientSession: @unchecked Sendable {
         case .telnet?: .telnet
         case nil: extended ? .extended : .classic
         }
-    }
-
-    /// Console bytes in this client's wire form (frames, raw, or telnet with IAC doubled).
-    func wireData(_ bytes: ByteBufferView) -> ByteBuffer {
-        var buffer = channel.allocator.buffer(capacity: bytes.count + 16)
-        wireForm.append(bytes, to: &buffer)
-        return buffer
     }
 
     /// An rtty/1 ERROR for extended clients, a NOTICE for classic ones.

@@ -40,6 +40,9 @@ enum WireForm: Int, CaseIterable {
         case .telnet: buffer.writeBytes(Telnet.escape(data))
         }
     }
+
+    /// Unix-socket clients speak the framed protocol; TCP clients get console bytes only.
+    var carriesFrames: Bool { self == .classic || self == .extended }
 }
 
 extension ConsoleHub {
@@ -106,7 +109,7 @@ extension ConsoleHub {
         pending = spareOutput ?? PendingOutput()
         spareOutput = nil
         for client in clients where client.replayDone && !client.closing {
-            if let buffer = out[client.wireForm] { client.send(buffer) }
+            client.send(out)
         }
         out.clear()
         spareOutput = out

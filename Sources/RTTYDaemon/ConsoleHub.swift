@@ -359,15 +359,15 @@ final class ConsoleHub: @unchecked Sendable {
     }
 
     func send(data bytes: [UInt8], to session: ClientSession) {
-        session.send(session.wireData(session.channel.allocator.buffer(bytes: bytes).readableBytesView))
+        session.send(console: session.channel.allocator.buffer(bytes: bytes).readableBytesView)
     }
 
     func broadcast(notice text: String, except excluded: ClientSession? = nil) {
         guard !clients.isEmpty else { return }
         flushOutput()
-        let buffer = FrameWriter.notice(text, allocator: clients[0].channel.allocator)
+        let notice = FrameWriter.Notice(text, allocator: clients[0].channel.allocator)
         for client in clients where client !== excluded && client.identity != nil {
-            client.send(buffer)
+            client.send(notice)
         }
     }
 

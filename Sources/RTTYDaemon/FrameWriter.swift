@@ -17,6 +17,15 @@ enum FrameWriter {
         frame(.withPayload(.notice, Array(text.utf8.prefix(Frame.classicMaxPayload))), allocator: allocator)
     }
 
+    /// A NOTICE built once for a broadcast; only ClientSession decides who gets it.
+    struct Notice {
+        fileprivate(set) var buffer: ByteBuffer
+
+        init(_ text: String, allocator: ByteBufferAllocator) {
+            buffer = FrameWriter.notice(text, allocator: allocator)
+        }
+    }
+
     /// `bytes` as consecutive DATA frames of at most `maxPayload` bytes each.
     static func data(_ bytes: ByteBufferView, maxPayload: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         let frames = (bytes.count + maxPayload - 1) / maxPayload

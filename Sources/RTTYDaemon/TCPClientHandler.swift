@@ -67,8 +67,7 @@ final class TCPClientHandler: ChannelInboundHandler {
     }
 
     private func reply(_ bytes: [UInt8]) {
-        guard let session, !bytes.isEmpty else { return }
-        session.send(session.channel.allocator.buffer(bytes: bytes))
+        session?.send(telnet: bytes)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

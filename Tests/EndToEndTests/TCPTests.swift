@@ -48,6 +48,39 @@ import Testing
         #expect(rig.audit.contains(#""user":"tcp","from":"127.0.0.1 "#), "\(rig.audit)")
     }
 
+    /// Every event that is told to Unix-socket clients as a notice (a client attaching
+    /// and leaving, a line-settings change, a BREAK) happens while a raw and a telnet
+    /// client watch: between two marks from the guest they get not one byte more.
+    @Test(.enabled(if: haveTelnet), arguments: ["raw", "telnet"])
+    func noticesNeverReachTCPStreams(mode: String) throws {
+        let rig = try Rig("tcp_mode = \"\(mode)\"")
+        let watcher = mode == "raw"
+            ? try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
+            : try LiveProcess("/usr/bin/telnet", ["127.0.0.1", String(rig.port)])
+        try rig.daemon.waitForLog("attached: tcp@")
+        try rig.guest.write("mark-one\r\n")
+        try watcher.waitForOutput("mark-one\r\n")
+        let observer = try ProtocolClient(socket: rig.env.socket("pbx"))
+        try observer.waitForNotice(containing: "authorized")
+        try observer.identify("observer@pts/7")
+        try observer.waitForNotice(containing: "@pts/7 connected")
+        let visitor = try ProtocolClient(socket: rig.env.socket("pbx"))
+        try visitor.identify("visitor@pts/8")
+        try observer.waitForNotice(containing: "@pts/8 connected")
+        visitor.disconnect()
+        try observer.waitForNotice(containing: "@pts/8 disconnected")
+        let control = ["--control", rig.env.socketDir + "/control"]
+        _ = try ProcessRun.run(BuiltProducts.path("rttyctl"), ["set"] + control + ["pbx", "baud=57600"], input: "")
+        try observer.waitForNotice(containing: "line settings now 57600")
+        #expect(try ProcessRun.run(BuiltProducts.path("rttyctl"), ["break"] + control + ["pbx"], input: "").status == 0)
+        try observer.waitForNotice(containing: "BREAK sent by")
+        try rig.guest.write("mark-two\r\n")
+        try watcher.waitForOutput("mark-two\r\n")
+        let stream = watcher.stdout
+        let between = stream[stream.range(of: "mark-one")!.upperBound..<stream.range(of: "mark-two")!.lowerBound]
+        #expect(between == "\r\n", "the \(mode) stream got \(between.utf8.count - 2) bytes more between the marks: \(between.debugDescription)")
+    }
+
     @Test func readOnlyTCPCannotType() throws {
         let rig = try Rig("tcp_rights = \"ro\"")
         let watcher = try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
