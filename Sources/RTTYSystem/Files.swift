@@ -29,20 +29,6 @@ public enum Files {
         return lstat(path, &st) == 0
     }
 
-    /// Owned by root and writable by nobody else (file and every directory above it).
-    public static func isRootOwnedAndProtected(_ path: String) -> Bool {
-        guard path.hasPrefix("/") else { return false }
-        var current = path
-        while true {
-            var st = stat()
-            guard stat(current, &st) == 0, st.st_uid == 0 else { return false }
-            let sticky = st.st_mode & S_ISVTX != 0
-            if st.st_mode & (S_IWGRP | S_IWOTH) != 0 && !(sticky && current != path) { return false }
-            guard let slash = current.lastIndex(of: "/"), current != "/" else { return true }
-            current = slash == current.startIndex ? "/" : String(current[..<slash])
-        }
-    }
-
     public static func canReadWrite(_ path: String) -> Bool { access(path, R_OK | W_OK) == 0 }
 
     /// The pipe or tty behind `fd` opened again for reading, as a new open file
