@@ -88,6 +88,11 @@ public final class Daemon: Service, @unchecked Sendable {
 
     private func prepareDirectories(_ paths: Config.Paths) throws {
         try Files.makeDirectory(paths.socketDir, mode: 0o755)
+        // An existing directory keeps its mode: say so when console users cannot get in.
+        if let closed = Files.closedToOthers(paths.socketDir, group: Accounts.groupID(named: config.defaults.group)) {
+            logger.warning(
+                "the socket directory \(paths.socketDir) is closed to console users at \(closed): rtty-shell and rtty will fail with \"Permission denied\"; make it 0755 (chmod 755)")
+        }
         try Files.makeDirectory(paths.logDir, mode: 0o750)
         for file in [paths.auditLog, paths.access] {
             if let slash = file.lastIndex(of: "/"), slash != file.startIndex {

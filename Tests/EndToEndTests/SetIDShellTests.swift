@@ -15,7 +15,7 @@ import Testing
     @Test(.enabled(if: enabled)) func symlinkRaceOnRTTYConfigNeverLoadsTheCallersPAMModule() throws {
         let rig = try SetIDRig()
         let link = "/tmp/rtty-setid-\(rig.tag).link"
-        defer { unlink(link) }
+        defer { unlink(link); unlink(link + ".next") }
         let race = try rig.runAsAttacker(
             rig.home + "/race", [link, rig.etcRTTY + "/rtty.conf", rig.home + "/hostile.conf", rig.shell, "150", rig.marker], timeout: 120)
         #expect(rig.markerText.isEmpty, "the attacker's PAM module ran inside setgid rtty-shell: \(race.stdout) \(rig.markerText)")
