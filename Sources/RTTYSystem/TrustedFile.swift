@@ -54,7 +54,10 @@ public enum TrustedFile {
         do {
             fd = try syscall("open", walked) { openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | flags) }
         } catch {
-            let problem = error.errno == .tooManySymbolicLinkLevels ? "is a symbolic link (not followed)" : "cannot be opened: \(error.errno)"
+            // Only for the message: which refusal it was (the open decided already).
+            var st = stat()
+            let isLink = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mode & S_IFMT == S_IFLNK
+            let problem = isLink ? "is a symbolic link (not followed)" : "cannot be opened: \(error.errno)"
             throw UntrustedFile(path: path, problem: describe(walked, path) + problem, errno: error.errno)
         }
         var st = stat()
