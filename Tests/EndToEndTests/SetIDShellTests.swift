@@ -67,3 +67,21 @@ import Testing
         #expect(run.stderr.contains("login refused"), "\(run.stderr)")
     }
 }
+
+extension SetIDShellTests {
+    /// The ACL named by root's config, in a directory where the attacker can put a symlink
+    /// (an admin's slip): the setgid shell read whatever it pointed at (here the attacker's
+    /// own list granting them the console). Now the ACL is read like the config, and refused.
+    @Test(.enabled(if: enabled)) func aclBehindAnAttackersSymlinkIsRefused() throws {
+        let rig = try SetIDRig()
+        let acl = "/tmp/rtty-setid-\(rig.tag)-access"
+        defer { unlink(acl) }
+        try rig.writeRootConfig("", access: acl)
+        try rig.writeAttackerFile("access", "\(rig.attacker) pbx rw\n")
+        try "auth required pam_permit.so\naccount required pam_permit.so\n".write(toFile: rig.etcPAM + "/rtty", atomically: true, encoding: .utf8)
+        let run = try rig.runAsAttacker("/bin/sh", ["-c", "ln -s \(rig.home)/access \(acl) && exec \(rig.shell)"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("misconfigured (\(acl): /tmp is writable by others"), "\(run.stderr)")
+        #expect(!run.stderr.contains("cannot connect"), "the attacker's ACL was used: \(run.stderr)")
+    }
+}

@@ -89,11 +89,11 @@ final class SetIDRig {
     }
 
     /// /etc/rtty/rtty.conf in the namespace: root's, 0644, with `paths` added.
-    func writeRootConfig(_ paths: String) throws {
+    func writeRootConfig(_ paths: String, access: String? = nil) throws {
         let text = """
             [paths]
             socket_dir = "\(root)/run"
-            access = "\(etcRTTY)/access"
+            access = "\(access ?? etcRTTY + "/access")"
             \(paths)
 
             [console.pbx]
