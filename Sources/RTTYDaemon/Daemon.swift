@@ -94,9 +94,11 @@ public final class Daemon: Service, @unchecked Sendable {
                 "the socket directory \(paths.socketDir) is closed to console users at \(closed): rtty-shell and rtty will fail with \"Permission denied\"; make it 0755 (chmod 755)")
         }
         try Files.makeDirectory(paths.logDir, mode: 0o750)
-        for file in [paths.auditLog, paths.access] {
+        // The ACL's directory is open (0755): the setgid rtty-shell, not root, must get
+        // through it; the ACL guards itself (0640 root:rtty).
+        for (file, mode) in [(paths.auditLog, UInt16(0o750)), (paths.access, 0o755)] {
             if let slash = file.lastIndex(of: "/"), slash != file.startIndex {
-                try? Files.makeDirectory(String(file[..<slash]), mode: 0o750)
+                try? Files.makeDirectory(String(file[..<slash]), mode: mode)
             }
         }
     }

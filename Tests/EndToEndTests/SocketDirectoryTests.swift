@@ -17,6 +17,8 @@ import Testing
         var st = stat()
         #expect(stat(env.socketDir, &st) == 0)
         #expect(st.st_mode & 0o7777 == 0o755, "socket directory mode \(String(st.st_mode & 0o7777, radix: 8))")
+        #expect(stat(env.logDir, &st) == 0)
+        #expect(st.st_mode & 0o7777 == 0o750, "log directory mode \(String(st.st_mode & 0o7777, radix: 8))")
         // Another user with the socket group gets as far as rttyd, which answers by uid.
         let socat = ["-t", "1", "-", "UNIX-CONNECT:\(env.socket("pbx"))"]
         let run = try ProcessRun.run("/usr/bin/setpriv", Self.nobody + ["--groups=\(getegid())", "/usr/bin/socat"] + socat, input: "")
