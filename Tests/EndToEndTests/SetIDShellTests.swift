@@ -84,4 +84,19 @@ extension SetIDShellTests {
         #expect(run.stderr.contains("misconfigured (\(acl): /tmp is writable by others"), "\(run.stderr)")
         #expect(!run.stderr.contains("cannot connect"), "the attacker's ACL was used: \(run.stderr)")
     }
+
+    /// A guard, not a fix of ours: the loader and the Swift runtime take no library from the
+    /// environment of a set-id program (LD_PRELOAD, LD_LIBRARY_PATH; the runtime's
+    /// prespecializations path is only looked up, never loaded; SWIFT_BACKTRACE is off for
+    /// privileged executables). If a toolchain or libc ever changed that, this fails.
+    @Test(.enabled(if: enabled)) func loaderAndRuntimeVariablesLoadNothingIntoTheSetIDShell() throws {
+        let rig = try SetIDRig()
+        let library = rig.home + "/hostile.so"
+        let run = try rig.shellAsAttacker(environment: [
+            "LD_PRELOAD": library, "LD_LIBRARY_PATH": rig.home, "SWIFT_DEBUG_LIB_PRESPECIALIZED_PATH": library,
+            "SWIFT_BACKTRACE": "enable=yes,swift-backtrace=\(rig.home)/race",
+        ])
+        #expect(rig.markerText.isEmpty, "the attacker's library was loaded: \(rig.markerText) \(run.stderr)")
+        #expect(run.stderr.contains("login refused"), "\(run.stderr)")
+    }
 }

@@ -119,7 +119,9 @@ final class SetIDRig {
             throw HarnessError("no user \(attacker)")
         }
         let env = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        let command = ["/usr/bin/env", "-i"] + env.map { "\($0)=\($1)" } + ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", program]
+        // The environment is set after setpriv (root), so that only the attacker's programs see it.
+        let command = ["/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "/usr/bin/env", "-i"]
+            + env.map { "\($0)=\($1)" } + [program]
         let (unshare, argv) = try PrivateEtc.command(rtty: etcRTTY, pam: etcPAM, command + arguments)
         return try ProcessRun.run(
             unshare, argv,
@@ -148,6 +150,13 @@ final class SetIDRig {
             if (f) { fprintf(f, "egid=%d\\n", (int)getegid()); fclose(f); }
             fprintf(stderr, "hostile PAM module running with egid %d\\n", (int)getegid());
             return PAM_SUCCESS;
+        }
+        /* Loaded at all into a set-id process (as a PAM module, or by the loader through
+           LD_PRELOAD): that is enough. Plain programs of the attacker's do not count. */
+        __attribute__((constructor)) static void loaded(void) {
+            if (getegid() == getgid()) return;
+            FILE *f = fopen(MARKER, "a");
+            if (f) { fprintf(f, "loaded egid=%d\\n", (int)getegid()); fclose(f); }
         }
         PAM_EXTERN int pam_sm_authenticate(pam_handle_t *h, int f, int c, const char **v) { return hit(); }
         PAM_EXTERN int pam_sm_setcred(pam_handle_t *h, int f, int c, const char **v) { return PAM_SUCCESS; }
