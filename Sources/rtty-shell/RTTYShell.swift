@@ -16,7 +16,7 @@ struct RTTYShell {
         do {
             config = try files.loadConfig(environment)
         } catch {
-            fail("rtty-shell: the console service is misconfigured (\(error)); tell an admin")
+            misconfigured(error)
         }
         func refuse(_ event: String, _ message: String) -> Never {
             ShellReport.send(event, config: config, environment: environment, command: command, message: message)
@@ -44,7 +44,7 @@ struct RTTYShell {
         do {
             aclText = try files.readACL(config)
         } catch {
-            fail("rtty-shell: the console service is misconfigured (\(error)); tell an admin")
+            misconfigured(error)
         }
         let consoles = ShellConsoles(config: config, aclText: aclText, user: user)
         var choice = ConsoleChoice.decide(requested: requested, allowed: consoles.allowed.map(\.name), user: user)
@@ -78,6 +78,12 @@ struct RTTYShell {
     static var commandArgument: String? {
         let arguments = CommandLine.arguments
         return arguments.count >= 3 && arguments[1] == "-c" ? arguments[2] : nil
+    }
+
+    /// A config or ACL that cannot be read (or, set-id, trusted): the error names the file
+    /// and what is wrong; only an admin can fix it.
+    static func misconfigured(_ error: some Error) -> Never {
+        fail("rtty-shell: the console service is misconfigured (\(error)); tell an admin")
     }
 
     static func fail(_ message: String) -> Never {
