@@ -250,10 +250,12 @@ class Socat(Server):
 
 
 class Rttyd(Server):
-    def __init__(self, rttyd, guests, tcp=False, log=False, timestamps=False, transcript=False):
+    def __init__(self, rttyd, guests, tcp=False, log=False, timestamps=False, transcript=False, etc=None, group=None):
+        """`etc`: where rtty.conf and the ACL go (default: the work directory)."""
         self.work = tempfile.mkdtemp(dir=WORK)
         w = self.work
-        group = grp.getgrgid(os.getegid()).gr_name
+        etc = etc or w
+        group = group or grp.getgrgid(os.getegid()).gr_name
         consoles = ""
         self.tcp_port = free_port() if tcp else None
         for i, g in enumerate(guests):
@@ -261,7 +263,7 @@ class Rttyd(Server):
             consoles += f"[console.c{i}]\n{source}\n"
             if tcp:
                 consoles += f'tcp = "127.0.0.1:{self.tcp_port}"\ntcp_mode = "raw"\n'
-        self.config = os.path.join(w, "rtty.conf")
+        self.config = os.path.join(etc, "rtty.conf")
         with open(self.config, "w") as f:
             f.write(f"""[paths]
 socket_dir = "{w}/run"
@@ -269,7 +271,7 @@ control = "{w}/run/control"
 log_dir = "{w}/log"
 audit_log = "{w}/log/audit.jsonl"
 session_dir = "{w}/log/sessions"
-access = "{w}/access"
+access = "{etc}/access"
 pid_file = "{w}/run/rttyd.pid"
 [defaults]
 group = "{group}"
@@ -400,7 +402,11 @@ PAM_PERMIT = next((p for p in ("/lib/x86_64-linux-gnu/security/pam_permit.so",
 class SSHRig:
     """A private sshd on 127.0.0.1 with two users: `rbench` whose login shell is a setgid
     copy of rtty-shell (granted the console), and `sbench` with /bin/sh for the baseline
-    `socat - UNIX-CONNECT`. Both the rttyd console and the socat socket serve an echo guest."""
+    `socat - UNIX-CONNECT`. Both the rttyd console and the socat socket serve an echo guest.
+    The setgid shell takes no path from its caller: it reads /etc/rtty/rtty.conf and the
+    ACL it names only where no one but root can write, and the system's PAM service. So
+    rttyd's config and ACL live in a root-only directory under /var/lib, and sshd runs in a
+    private mount namespace where that directory is /etc/rtty and ours is /etc/pam.d."""
 
     def __init__(self, rttyd):
         self.rttyd_path = rttyd
@@ -409,6 +415,8 @@ class SSHRig:
         os.chmod(self.work, 0o755)
         self.group = "rbenchsock"
         self.users = []
+        self.etc = tempfile.mkdtemp(prefix="rtty-bench-etc-", dir="/var/lib")
+        os.chmod(self.etc, 0o755)
 
     def __enter__(self):
         w = self.work
@@ -432,17 +440,10 @@ class SSHRig:
             f.write(f"auth required {PAM_PERMIT}\naccount required {PAM_PERMIT}\n")
         self.rtty_guest = Guest("echo", "pty").__enter__()
         self.socat_guest = Guest("echo", "pty").__enter__()
-        self.rttyd = Rttyd(self.rttyd_path, [self.rtty_guest])
-        with open(self.rttyd.config) as f:
-            text = f.read().replace(f'group = "{grp.getgrgid(os.getegid()).gr_name}"', f'group = "{self.group}"')
-        text = text.replace("[defaults]", f'pam_service_dir = "{w}/pam"\n[defaults]', 1)
-        with open(self.rttyd.config, "w") as f:
-            f.write(text)
-        with open(self.rttyd.work + "/access", "w") as f:
+        with open(self.etc + "/access", "w") as f:
             f.write("rbench c0 rw\n")
+        self.rttyd = Rttyd(self.rttyd_path, [self.rtty_guest], etc=self.etc, group=self.group)
         os.chmod(self.rttyd.work, 0o755)
-        self.rttyd.daemon.send_signal(signal.SIGHUP)
-        self.rttyd._wait_log("configuration reloaded")
         self.socat = Socat(self.socat_guest, fork=True)  # one ssh session after another
         os.chmod(self.socat.work, 0o755)
         self.port = free_port()
@@ -450,8 +451,11 @@ class SSHRig:
         with open(w + "/sshd_config", "w") as f:
             f.write(f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {w}/host_key\nPidFile {w}/sshd.pid\n"
                     f"AuthorizedKeysFile {w}/keys/%u\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n"
-                    f"KbdInteractiveAuthentication no\nSetEnv RTTY_CONFIG={self.rttyd.config}\n")
-        self.sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", w + "/sshd_config"],
+                    "KbdInteractiveAuthentication no\n")
+        os.makedirs("/etc/rtty", mode=0o755, exist_ok=True)  # as installed; the namespace binds over it
+        binds = 'mount --bind "$1" /etc/rtty && mount --bind "$2" /etc/pam.d && shift 2 && exec "$@"'
+        self.sshd = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", binds, "sh", self.etc, w + "/pam",
+                                      "/usr/sbin/sshd", "-D", "-e", "-f", w + "/sshd_config"],
                                      stderr=open(w + "/sshd.log", "w"), start_new_session=True)
         wait_for(lambda: can_connect(self.port), "sshd")
         return self
@@ -483,3 +487,4 @@ class SSHRig:
             subprocess.run(["pkill", "-KILL", "-u", user], capture_output=True)
             subprocess.run(["userdel", "-f", user], capture_output=True)
         subprocess.run(["groupdel", self.group], capture_output=True)
+        shutil.rmtree(self.etc, ignore_errors=True)

@@ -74,6 +74,9 @@ public final class Attachment: @unchecked Sendable {
     }
 
     private func hint(for text: String) -> String {
+        if text.contains("Permission denied"), let directory = Files.blockedDirectory(on: options.socketPath) {
+            return "\n  (the directory \(directory) cannot be entered: rttyd's socket directory must be open to console users, mode 0755; tell an admin)"
+        }
         if text.contains("Permission denied") {
             return "\n  (are you allowed on this console? local users need to be in the socket's group, usually rtty)"
         }

@@ -88,10 +88,17 @@ public final class Daemon: Service, @unchecked Sendable {
 
     private func prepareDirectories(_ paths: Config.Paths) throws {
         try Files.makeDirectory(paths.socketDir, mode: 0o755)
+        // An existing directory keeps its mode: say so when console users cannot get in.
+        if let closed = Files.closedToOthers(paths.socketDir, group: Accounts.groupID(named: config.defaults.group)) {
+            logger.warning(
+                "the socket directory \(paths.socketDir) is closed to console users at \(closed): rtty-shell and rtty will fail with \"Permission denied\"; make it 0755 (chmod 755)")
+        }
         try Files.makeDirectory(paths.logDir, mode: 0o750)
-        for file in [paths.auditLog, paths.access] {
+        // The ACL's directory is open (0755): the setgid rtty-shell, not root, must get
+        // through it; the ACL guards itself (0640 root:rtty).
+        for (file, mode) in [(paths.auditLog, UInt16(0o750)), (paths.access, 0o755)] {
             if let slash = file.lastIndex(of: "/"), slash != file.startIndex {
-                try? Files.makeDirectory(String(file[..<slash]), mode: 0o750)
+                try? Files.makeDirectory(String(file[..<slash]), mode: mode)
             }
         }
     }

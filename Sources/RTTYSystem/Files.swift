@@ -4,12 +4,19 @@ import Glibc
 import SystemPackage
 
 public enum Files {
-    /// mkdir -p: each missing component is made with `mode`; existing directories are fine.
+    /// mkdir -p: each missing component is made with exactly `mode` (set with fchmod after
+    /// mkdir, so the umask does not cut it down: rttyd started by hand or under umask 077
+    /// would make its socket directory 0700 and lock every console user out); existing
+    /// directories are left as they are.
     public static func makeDirectory(_ path: String, mode: UInt16) throws(SystemError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, mode_t(mode)) != 0 && errno != EEXIST {
+            if mkdir(current, mode_t(mode)) == 0 {
+                let fd = try syscall("open", current) { open(current, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                defer { close(fd) }
+                try syscall("fchmod", current) { fchmod(fd, mode_t(mode)) }
+            } else if errno != EEXIST {
                 throw SystemError("mkdir", current, Errno(rawValue: errno))
             }
         }
@@ -17,6 +24,44 @@ public enum Files {
         guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
             throw SystemError("mkdir", path + " (exists and is not a directory)", .fileExists)
         }
+    }
+
+    /// The first directory on the way to `path` that a user other than its owner, with
+    /// `group` among their groups, cannot enter (no search permission for them), described
+    /// with its mode and owner; nil when the way is open.
+    public static func closedToOthers(_ path: String, group: UInt32?) -> String? {
+        var current = ""
+        for component in [""] + path.split(separator: "/").map(String.init) {
+            current += component.isEmpty ? "/" : (current == "/" ? "" : "/") + component
+            var st = stat()
+            guard stat(current, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return nil }
+            let passes = st.st_mode & S_IXOTH != 0 || (st.st_mode & S_IXGRP != 0 && st.st_gid == group)
+            if !passes { return describe(current, st) }
+        }
+        return nil
+    }
+
+    /// Where this process, with its own (effective) ids, is stopped on the way to `path`: the
+    /// directory it may not enter, with its mode and owner; nil if it gets to `path` (then a
+    /// refusal is about `path` itself).
+    public static func blockedDirectory(on path: String) -> String? {
+        var parent = "/"
+        for component in path.split(separator: "/") {
+            let next = (parent == "/" ? "" : parent) + "/" + component
+            var st = stat()
+            if stat(next, &st) != 0 {
+                guard errno == EACCES, stat(parent, &st) == 0 else { return nil }
+                return describe(parent, st)
+            }
+            parent = next
+        }
+        return nil
+    }
+
+    private static func describe(_ path: String, _ st: stat) -> String {
+        let owner = Accounts.userName(st.st_uid) ?? "\(st.st_uid)"
+        let group = Accounts.groupName(st.st_gid) ?? "\(st.st_gid)"
+        return "\(path) (mode 0\(String(st.st_mode & 0o7777, radix: 8)), \(owner):\(group))"
     }
 
     public static func isSocket(_ path: String) -> Bool {
@@ -27,20 +72,6 @@ public enum Files {
     public static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0
-    }
-
-    /// Owned by root and writable by nobody else (file and every directory above it).
-    public static func isRootOwnedAndProtected(_ path: String) -> Bool {
-        guard path.hasPrefix("/") else { return false }
-        var current = path
-        while true {
-            var st = stat()
-            guard stat(current, &st) == 0, st.st_uid == 0 else { return false }
-            let sticky = st.st_mode & S_ISVTX != 0
-            if st.st_mode & (S_IWGRP | S_IWOTH) != 0 && !(sticky && current != path) { return false }
-            guard let slash = current.lastIndex(of: "/"), current != "/" else { return true }
-            current = slash == current.startIndex ? "/" : String(current[..<slash])
-        }
     }
 
     public static func canReadWrite(_ path: String) -> Bool { access(path, R_OK | W_OK) == 0 }

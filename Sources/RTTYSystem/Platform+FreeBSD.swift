@@ -14,6 +14,14 @@ enum PlatformFiles {
 
     /// fdescfs's /dev/fd/N is a dup (the same open file description), so no private copy.
     static func reopen(_ fd: Int32) -> Int32 { -1 }
+
+    /// Where the installed configuration lives (ports install under /usr/local).
+    static let configDirectory = "/usr/local/etc/rtty"
+}
+
+enum PlatformIdentity {
+    /// issetugid(2): set-id at exec, or ids changed since.
+    static var isSecureExecution: Bool { issetugid() != 0 }
 }
 /// kqueue can report directory changes (EVFILT_VNODE, NOTE_WRITE on an open directory)
 /// but not which entry changed; not written yet: the back-off timer retries alone.

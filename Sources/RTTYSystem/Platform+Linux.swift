@@ -1,4 +1,5 @@
 #if os(Linux)
+import CRTTYShims
 import Glibc
 import SystemPackage
 
@@ -29,6 +30,14 @@ enum PlatformFiles {
     static func reopen(_ fd: Int32) -> Int32 {
         open("/proc/self/fd/\(fd)", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
     }
+
+    /// Where the installed configuration lives.
+    static let configDirectory = "/etc/rtty"
+}
+
+enum PlatformIdentity {
+    /// AT_SECURE: also set for file capabilities and LSM transitions, where the ids agree.
+    static var isSecureExecution: Bool { rtty_at_secure() != 0 }
 }
 /// inotify: IN_CREATE, IN_MOVED_TO and IN_ATTRIB per directory; each event names its entry.
 enum PlatformWatch {

@@ -31,8 +31,12 @@ public enum ProcessIdentity {
     public static var isRoot: Bool { geteuid() == 0 }
     public static var pid: Int32 { getpid() }
     public static var realUID: UInt32 { getuid() }
-    /// Running with a group other than the real one (installed setgid).
-    public static var isSetGID: Bool { getegid() != getgid() }
+    /// Running set-id (installed setgid or setuid, or whatever else the kernel runs in
+    /// secure-execution mode): the caller chose our environment, arguments, descriptors and
+    /// working directory, so none of them may name a file we trust.
+    public static var isSetID: Bool {
+        geteuid() != getuid() || getegid() != getgid() || PlatformIdentity.isSecureExecution
+    }
 
     /// Supplementary groups of this process.
     public static func groups() -> [UInt32] {

@@ -15,6 +15,11 @@ public enum TextFile {
     public static func read(_ path: String) throws(SystemError) -> String {
         let fd = try openForReading(path)
         defer { try? fd.close() }
+        return try read(fd, path)
+    }
+
+    /// Everything left in an open file, up to `maxBytes`; `path` names it in errors.
+    static func read(_ fd: FileDescriptor, _ path: String) throws(SystemError) -> String {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {

@@ -10,12 +10,13 @@ import UnixSignals
 struct RTTYShell {
     static func main() async {
         let environment = ShellEnvironment()
+        let files = ShellFiles()
         let command = environment["SSH_ORIGINAL_COMMAND"] ?? Self.commandArgument
         let config: Config
         do {
-            config = try ConfigFile.load(environment.configPath)
+            config = try files.loadConfig(environment)
         } catch {
-            fail("rtty-shell: the console service is misconfigured (\(error)); tell an admin")
+            misconfigured(error)
         }
         func refuse(_ event: String, _ message: String) -> Never {
             ShellReport.send(event, config: config, environment: environment, command: command, message: message)
@@ -33,13 +34,19 @@ struct RTTYShell {
         let user = Accounts.currentUserName()
         do {
             try PAMLogin.run(
-                serviceDirectory: config.paths.pamServiceDir.isEmpty ? nil : config.paths.pamServiceDir,
+                serviceDirectory: files.pamServiceDirectory(config),
                 user: user, tty: environment["SSH_TTY"], remoteHost: environment.remoteHost,
                 conversation: TerminalConversation())
         } catch {
             refuse("login-failed", "rtty-shell: login refused: \(error.message)")
         }
-        let consoles = ShellConsoles(config: config, user: user)
+        let aclText: String
+        do {
+            aclText = try files.readACL(config)
+        } catch {
+            misconfigured(error)
+        }
+        let consoles = ShellConsoles(config: config, aclText: aclText, user: user)
         var choice = ConsoleChoice.decide(requested: requested, allowed: consoles.allowed.map(\.name), user: user)
         if case .menu(let names) = choice {
             choice = Menu.ask(names, consoles: consoles)
@@ -71,6 +78,12 @@ struct RTTYShell {
     static var commandArgument: String? {
         let arguments = CommandLine.arguments
         return arguments.count >= 3 && arguments[1] == "-c" ? arguments[2] : nil
+    }
+
+    /// A config or ACL that cannot be read (or, set-id, trusted): the error names the file
+    /// and what is wrong; only an admin can fix it.
+    static func misconfigured(_ error: some Error) -> Never {
+        fail("rtty-shell: the console service is misconfigured (\(error)); tell an admin")
     }
 
     static func fail(_ message: String) -> Never {

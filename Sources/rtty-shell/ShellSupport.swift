@@ -13,15 +13,6 @@ struct ShellEnvironment {
 
     subscript(key: String) -> String? { values[key] }
 
-    /// RTTY_CONFIG (set by an admin with sshd's SetEnv, or by tests) is honoured by the
-    /// setgid program only for a file root owns and only root can write, so a console user
-    /// cannot hand it a config of their own.
-    var configPath: String {
-        guard let path = values["RTTY_CONFIG"], !path.isEmpty else { return "/etc/rtty/rtty.conf" }
-        if !ProcessIdentity.isSetGID || Files.isRootOwnedAndProtected(path) { return path }
-        return "/etc/rtty/rtty.conf"
-    }
-
     var remoteHost: String? {
         values["SSH_CONNECTION"].flatMap { $0.split(separator: " ").first.map(String.init) }
     }
@@ -36,6 +27,37 @@ struct ShellEnvironment {
     }
 }
 
+/// What rtty-shell reads, and how. Set-id (installed setgid, so run by anyone with any
+/// environment, arguments, descriptors and working directory) it takes no path from its
+/// caller: the compiled-in config only, `pam_service_dir` never (the system's PAM service),
+/// and the config and ACL read through `TrustedFile` (root's files in root's directories,
+/// checked on the descriptors read). Not set-id (tests; root by hand) it has nothing its
+/// caller lacks, so RTTY_CONFIG and `pam_service_dir` work and files are read plainly.
+struct ShellFiles {
+    let setID = ProcessIdentity.isSetID
+
+    func loadConfig(_ environment: ShellEnvironment) throws(ConfigError) -> Config {
+        if setID { return try ConfigFile.loadTrusted(ConfigFile.systemPath) }
+        let chosen = environment["RTTY_CONFIG"] ?? ""
+        return try ConfigFile.load(chosen.isEmpty ? ConfigFile.systemPath : chosen)
+    }
+
+    func pamServiceDirectory(_ config: Config) -> String? {
+        setID || config.paths.pamServiceDir.isEmpty ? nil : config.paths.pamServiceDir
+    }
+
+    /// The ACL's text; "" when there is none (then only root gets in). Set-id, a file that
+    /// is there but cannot be trusted is an error, not an empty list.
+    func readACL(_ config: Config) throws(UntrustedFile) -> String {
+        guard setID else { return (try? TextFile.read(config.paths.access)) ?? "" }
+        do {
+            return try TrustedFile.read(config.paths.access)
+        } catch where error.errno == .noSuchFileOrDirectory {
+            return ""
+        }
+    }
+}
+
 /// The consoles this user may use: sockets that exist, filtered by the ACL.
 struct ShellConsoles {
     struct Entry {
@@ -45,8 +67,8 @@ struct ShellConsoles {
 
     let allowed: [Entry]
 
-    init(config: Config, user: String) {
-        let acl = AccessList(parsing: (try? TextFile.read(config.paths.access)) ?? "", file: config.paths.access)
+    init(config: Config, aclText: String, user: String) {
+        let acl = AccessList(parsing: aclText, file: config.paths.access)
         let primary = Accounts.primaryGroup(ofUser: user) ?? UInt32.max
         let groups = Accounts.groups(ofUser: user, primary: primary).compactMap(Accounts.groupName)
         let isRoot = ProcessIdentity.realUID == 0

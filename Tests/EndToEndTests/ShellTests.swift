@@ -18,11 +18,13 @@ import Testing
         let daemon: DaemonProcess
         let pamDir: String
 
-        init(consoles: [String]) throws {
+        /// `pamServiceDir`: name the rig's PAM directory in the config (`pam_service_dir`).
+        init(consoles: [String], pamServiceDir: Bool = false) throws {
             env = try TestEnvironment()
             let guests = try consoles.map { _ in try PtyGuest() }
             self.guests = guests
-            try env.writeConfig(zip(consoles, guests).map { "[console.\($0)]\ndevice = \"\($1.devicePath)\"\n" }.joined(separator: "\n"))
+            let paths = pamServiceDir ? "pam_service_dir = \"\(env.root)/pam\"" : ""
+            try env.writeConfig(zip(consoles, guests).map { "[console.\($0)]\ndevice = \"\($1.devicePath)\"\n" }.joined(separator: "\n"), paths: paths)
             daemon = try DaemonProcess(env)
             try daemon.waitForSockets(consoles)
             pamDir = env.root + "/pam"
@@ -89,6 +91,16 @@ import Testing
         #expect(run.stderr.contains("login refused"), "\(run.stderr)")
         #expect((try? rig.guests[0].waitFor("hello", timeout: 0.3)) == nil)
         try waitUntil(timeout: 5, "a login-failed record:\n\(rig.audit)") { rig.audit.contains(#""event":"login-failed""#) }
+    }
+
+    /// Not set-id, rtty-shell has nothing its caller lacks: RTTY_CONFIG (every test here)
+    /// and pam_service_dir (here, with the real libpam and no pam_wrapper) are honoured.
+    @Test(.enabled(if: havePAMWrapper)) func unprivilegedShellHonoursPamServiceDir() throws {
+        let rig = try ShellRig(consoles: ["pbx"], pamServiceDir: true)
+        try rig.guests[0].write("pbx here")
+        let run = try rig.shell(["rtty-shell", "-c", "pbx"], input: "secret\n", extraEnvironment: ["LD_PRELOAD": "", "PAM_WRAPPER": "0"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("pbx here"), "stdout: \(run.stdout) stderr: \(run.stderr)")
     }
 
     @Test(.enabled(if: havePAMWrapper)) func conversationThatCannotAnswerIsRefused() throws {

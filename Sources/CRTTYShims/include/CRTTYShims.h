@@ -43,4 +43,10 @@ int rtty_set_window_size(int fd, unsigned short rows, unsigned short cols);
 int rtty_setresgid(gid_t gid);
 int rtty_setresuid(uid_t uid);
 
+#if defined(__linux__)
+/// getauxval(AT_SECURE): nonzero when the kernel ran this program in secure-execution mode
+/// (set-id, file capabilities, an LSM's say). <sys/auxv.h> is not in Swift's Glibc module.
+unsigned long rtty_at_secure(void);
+#endif
+
 #endif

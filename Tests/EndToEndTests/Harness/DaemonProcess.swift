@@ -29,8 +29,10 @@ final class TestEnvironment {
     var logDir: String { root + "/log" }
     var configPath: String { root + "/rtty.conf" }
 
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("rtty-e2e-\(UUID().uuidString.prefix(8))")
+    /// In the temp directory, or under `base`: a setgid rtty-shell reads only files in
+    /// directories no one but root can write, which /tmp is not (SSHRig uses /var/lib).
+    init(under base: URL = FileManager.default.temporaryDirectory) throws {
+        let base = base.appendingPathComponent("rtty-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         root = base.path
     }

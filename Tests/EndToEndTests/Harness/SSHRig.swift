@@ -5,8 +5,11 @@ import RTTYSystem
 /// The whole story on one machine, set up as rtty-shell(8) tells an admin to: a private
 /// OpenSSH server on 127.0.0.1 (own config, host key and port), test users whose login
 /// shell is a setgid copy of rtty-shell, a socket group they are not in, a `Match Group`
-/// block with ForceCommand, a PAM service (pam_matrix, through pam_service_dir) and rttyd
-/// with its consoles. Everything it creates (users, groups, files) goes away in `deinit`.
+/// block with ForceCommand, a PAM service (pam_matrix) and rttyd with its consoles. The
+/// setgid shell takes no path from its caller and reads /etc/rtty/rtty.conf and the system's
+/// PAM service `rtty`, so sshd runs in a private mount namespace in which the rig's directory
+/// is /etc/rtty and its PAM directory is /etc/pam.d (PrivateEtc); the rig's files are in
+/// /var/lib, where only root can write, as the shell demands. Everything it creates (users, groups, files) goes away in `deinit`.
 /// Needs root: CI runs as root.
 final class SSHRig {
     static let sshd = "/usr/sbin/sshd"
@@ -26,8 +29,7 @@ final class SSHRig {
     let port: Int
     private(set) var daemon: DaemonProcess!
     private let sshdProcess = Process()
-    private var createdUsers: [String] = []
-    private var createdGroups: [String] = []
+    private let accounts = TestAccounts()
 
     var clientKey: String { env.root + "/client_key" }
     var shellPath: String { env.root + "/bin/rtty-shell" }
@@ -41,7 +43,7 @@ final class SSHRig {
         tag = String(UUID().uuidString.lowercased().filter(\.isHexDigit).prefix(6))
         socketGroup = "rts\(tag)"
         usersGroup = "rtu\(tag)"
-        env = try TestEnvironment()
+        env = try TestEnvironment(under: URL(fileURLWithPath: "/var/lib"))
         port = try Self.freePort()
         do {
             try setUp(consoles: consoles, roles: roles, grants: grants)
@@ -58,8 +60,7 @@ final class SSHRig {
     private func setUp(consoles: String, roles: [String], grants: [Grant]) throws {
         chmod(env.root, 0o755)
         for group in [socketGroup, usersGroup] {
-            try Self.must("/usr/sbin/groupadd", [group])
-            createdGroups.append(group)
+            try accounts.addGroup(group)
         }
         // The login shell: a setgid copy, as `make install` puts it.
         try FileManager.default.createDirectory(atPath: env.root + "/bin", withIntermediateDirectories: true)
@@ -75,8 +76,7 @@ final class SSHRig {
         for role in roles {
             let name = user(role)
             // '*': no password login, but not locked ('!'), which sshd would refuse.
-            try Self.must("/usr/sbin/useradd", ["-M", "-d", "/nonexistent", "-s", shellPath, "-G", usersGroup, "-p", "*", name])
-            createdUsers.append(name)
+            try accounts.addUser(name, ["-M", "-d", "/nonexistent", "-s", shellPath, "-G", usersGroup, "-p", "*"])
             try publicKey.write(toFile: env.root + "/keys/" + name, atomically: true, encoding: .utf8)
             passdb += "\(name):\(Self.password):rtty\n"
         }
@@ -89,7 +89,7 @@ final class SSHRig {
             account  required \(ShellTests.pamMatrix) passdb=\(pamDir)/passdb
             """.write(toFile: pamDir + "/rtty", atomically: true, encoding: .utf8)
         try writeACL(grants)
-        try env.writeConfig(consoles, group: socketGroup, paths: "pam_service_dir = \"\(pamDir)\"")
+        try env.writeConfig(consoles, group: socketGroup)
         daemon = try DaemonProcess(env)
         try daemon.waitForLog("rttyd running")
         try startSSHD()
@@ -116,13 +116,14 @@ final class SSHRig {
             KbdInteractiveAuthentication no
             PubkeyAuthentication yes
             LogLevel VERBOSE
-            SetEnv RTTY_CONFIG=\(env.configPath)
             Subsystem sftp internal-sftp
 
             \(try Self.shippedSnippet(group: usersGroup, shell: shellPath))
             """.write(toFile: config, atomically: true, encoding: .utf8)
         try Self.must(Self.sshd, ["-t", "-f", config])
-        let (program, argv) = ProcessRun.shielded(Self.sshd, ["-D", "-e", "-f", config])
+        // env.root holds rtty.conf (the file rttyd reads too) and the ACL it names.
+        let (unshare, namespaced) = try PrivateEtc.command(rtty: env.root, pam: env.root + "/pam", [Self.sshd, "-D", "-e", "-f", config])
+        let (program, argv) = ProcessRun.shielded(unshare, namespaced)
         sshdProcess.executableURL = URL(fileURLWithPath: program)
         sshdProcess.arguments = argv
         let log = env.root + "/sshd.log"
@@ -182,15 +183,7 @@ final class SSHRig {
             ProcessRun.killTree(sshdProcess.processIdentifier)
             try? waitUntil(timeout: 5, "sshd to be reaped") { !sshdProcess.isRunning }
         }
-        for name in createdUsers {
-            _ = try? ProcessRun.run("/usr/bin/pkill", ["-KILL", "-u", name], input: "")
-            _ = try? ProcessRun.run("/usr/sbin/userdel", ["-f", name], input: "")
-        }
-        for group in createdGroups {
-            _ = try? ProcessRun.run("/usr/sbin/groupdel", [group], input: "")
-        }
-        createdUsers = []
-        createdGroups = []
+        accounts.removeAll()
     }
 
     static func must(_ program: String, _ arguments: [String]) throws {
