@@ -6,14 +6,17 @@ import SystemPackage
 
 /// audit.jsonl: one JSON line per event, root-only (0600). Shared by every console, so
 /// appends are serialised by a lock; each record is one write(2) on an O_APPEND file. A
-/// write error is reported once and records are held (bounded) and retried; consoles
-/// never wait for the audit log.
+/// record is whole in the file or not there at all: a write cut short (a full disk) is
+/// cut back off the file, and the record is held (bounded) and retried; one that cannot
+/// be held is counted as lost in the daemon's log. Consoles never wait for the audit log.
 final class AuditLog: Sendable {
     static let maxPending = 1 << 20
 
     private struct State {
         var fd: FileDescriptor?
-        var pending: [UInt8] = []
+        /// Whole records not yet in the file, oldest first.
+        var pending: [[UInt8]] = []
+        var pendingBytes = 0
         var failing: String?
         var dropped = 0
     }
@@ -30,8 +33,9 @@ final class AuditLog: Sendable {
     func record(_ event: AuditEvent) {
         let line = Array(event.jsonLine().utf8)
         state.withLockedValue { state in
-            if state.pending.count + line.count <= AuditLog.maxPending {
-                state.pending += line
+            if state.pendingBytes + line.count <= AuditLog.maxPending {
+                state.pending.append(line)
+                state.pendingBytes += line.count
             } else {
                 state.dropped += 1
             }
@@ -58,8 +62,15 @@ final class AuditLog: Sendable {
                 state.fd = try FileDescriptor.open(
                     FilePath(path), .writeOnly, options: [.append, .create, .closeOnExec], permissions: [.ownerReadWrite])
             }
-            _ = try state.pending.withUnsafeBytes { try state.fd!.writeAll($0) }
-            state.pending.removeAll(keepingCapacity: true)
+            var written = 0
+            defer {
+                state.pendingBytes -= state.pending.prefix(written).reduce(0) { $0 + $1.count }
+                state.pending.removeFirst(written)
+            }
+            for line in state.pending {
+                try Self.append(line, to: state.fd!)
+                written += 1
+            }
             if state.dropped > 0 {
                 logger.error("\(state.dropped) audit records were lost while \(path) could not be written")
                 state.dropped = 0
@@ -75,6 +86,22 @@ final class AuditLog: Sendable {
                 logger.error("cannot write the audit log \(path): \(error); holding records and retrying")
             }
             state.failing = "\(error)"
+        }
+    }
+
+    /// One whole record, or none: a short write is continued, and if the rest cannot be
+    /// written the part already in the file is cut off again, so that no half line is
+    /// left for the next record to merge with.
+    private static func append(_ line: [UInt8], to fd: FileDescriptor) throws {
+        let start = try fd.seek(offset: 0, from: .end)
+        var written = 0
+        do {
+            while written < line.count {
+                written += try line[written...].withUnsafeBytes { try fd.write($0, retryOnInterrupt: true) }
+            }
+        } catch {
+            if written > 0 { _ = try? fd.resize(to: start, retryOnInterrupt: true) }
+            throw error
         }
     }
 }

@@ -135,6 +135,73 @@ import Testing
         #expect(daemon.process.isRunning)
     }
 
+    /// A disk that fills and frees again, several times, while sessions come and go and
+    /// the console prints: every audit line is one whole JSON record (a short write once
+    /// left half a record for the next to merge with), `rttyctl sessions` keeps working,
+    /// and the console log never repeats output (a short write was retried from the start
+    /// of its chunk).
+    @Test(.enabled(if: needsRoot)) func aDiskThatFillsAndFreesLeavesWholeRecordsAndNoRepeats() throws {
+        try #require(ProcessIdentity.isRoot, "run as root (CI does)")
+        let env = try TestEnvironment()
+        let guest = try PtyGuest()
+        try FileManager.default.createDirectory(atPath: env.logDir, withIntermediateDirectories: true)
+        let mount = try ProcessRun.run("/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", env.logDir], input: "")
+        try #require(mount.status == 0, "cannot mount a small tmpfs: \(mount.stderr)")
+        defer { _ = try? ProcessRun.run("/bin/umount", ["-l", env.logDir], input: "") }
+        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"\n", defaults: "transcript = false")
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("source open")
+        let filler = env.logDir + "/filler"
+        var number = 0
+        for round in 0..<8 {
+            // The disk full to the last block, then sessions and output that do not fit.
+            _ = try ProcessRun.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=1024"], input: "")
+            for burst in 0..<6 {
+                var text = ""
+                for _ in 0..<4 {
+                    text += "line \(number) " + String(repeating: "x", count: 40 + (round * 7 + burst * 13) % 60) + "\n"
+                    number += 1
+                }
+                try guest.write(text)
+                let client = try ProtocolClient(socket: env.socket("pbx"))
+                try client.identify("r\(round)b\(burst)-" + String(repeating: "w", count: (round * 5 + burst * 11) % 40) + "@pts/3")
+                try client.waitForNotice(containing: "connected")
+            }
+            try daemon.waitForLog("cannot write", timeout: 20)
+            try FileManager.default.removeItem(atPath: filler)
+            // The held output is written with the next output that comes (retried at most
+            // once a second): the guest goes on printing, as consoles do.
+            var tick = 0
+            try waitUntil(timeout: 20, "the console log to work again; rttyd: \(daemon.stderr.suffix(1500))") {
+                try guest.write("after \(round).\(tick)\n")
+                tick += 1
+                Thread.sleep(forTimeInterval: 0.2)
+                return String(decoding: env.logContents("pbx"), as: UTF8.self).contains("after \(round).")
+            }
+        }
+        let audit = env.logDir + "/audit.jsonl"
+        let client = try ProtocolClient(socket: env.socket("pbx"))
+        try client.identify("last@pts/3")
+        try client.waitForNotice(containing: "connected")
+        client.disconnect()
+        try waitUntil(timeout: 10, "the last session's end record") {
+            ((try? String(contentsOfFile: audit, encoding: .utf8)) ?? "").split(separator: "\n").last?.contains("session-end") == true
+        }
+        let lines = try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count > 40)
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object != nil, "not one JSON record: \(line)")
+        }
+        let sessions = try ProcessRun.run(BuiltProducts.path("rttyctl"), ["sessions", "--control", env.socketDir + "/control"], input: "")
+        #expect(sessions.status == 0, "rttyctl sessions: \(sessions.stderr)")
+        // What the console log holds was written once, in order.
+        let numbers = String(decoding: env.logContents("pbx"), as: UTF8.self).split(separator: "\n").compactMap { line -> Int? in
+            line.hasPrefix("line ") ? Int(line.split(separator: " ")[1]) : nil
+        }
+        #expect(numbers == numbers.sorted() && Set(numbers).count == numbers.count, "the console log repeats output: \(numbers)")
+    }
+
     /// Not under a sanitizer: its runtime needs descriptors of its own.
     @Test(.enabled(if: !HostileClientTests.underSanitizer)) func outOfDescriptorsRefusesWithANoticeAuditsAndDoesNotSpin() throws {
         let env = try TestEnvironment()
