@@ -28,8 +28,9 @@ final class ClientSession: @unchecked Sendable {
     var startRecorded = false
     /// Why the session ended, for the audit record; nil = the client left.
     var endReason: String?
-    /// Session metadata from rtty-shell (SSH_CONNECTION, SSH_TTY, TERM, COMMAND).
-    var metadata: [String: String] = [:]
+    /// What rtty-shell (or whoever) claims about the session: SSH_CONNECTION, SSH_TTY,
+    /// TERM, COMMAND, sanitized; nil until its METADATA came (accepted once).
+    var metadata: SessionMetadata?
     var replayTimer: Scheduled<Void>?
     /// asciicast v2 record of what this session saw and typed (nil: off or failed).
     var transcript: Transcript?
@@ -66,10 +67,11 @@ final class ClientSession: @unchecked Sendable {
         return "\(userName)@\(claimedTTY)"
     }
 
-    /// "10.0.0.7 51234" from SSH_CONNECTION ("client port server port").
-    static func clientAddress(_ connection: String) -> String? {
-        let parts = connection.split(separator: " ")
-        return parts.count >= 2 ? "\(parts[0]) \(parts[1])" : nil
+    /// Where the client is: `from`, the verified TCP peer, or `claimed_from`, the address
+    /// its METADATA claims (an ssh login's, unverified); neither for a local client.
+    var addressFields: [(String, String)] {
+        if let peerAddress { return [("from", peerAddress)] }
+        return metadata?.claimedFrom.map { [("claimed_from", $0)] } ?? []
     }
 
     func send(_ buffer: ByteBuffer) {

@@ -20,8 +20,9 @@ final class Transcript {
     private var buffer: [UInt8] = []
     private var input = Asciicast.Stream()
 
-    /// Events are kept in memory until `begin` knows the header (the session's metadata
-    /// arrives after its first output, such as the replay).
+    /// Events are kept in memory until `begin` writes the header, which happens when the
+    /// session-start record is written (`ConsoleHub.recordStart`): before the client's
+    /// first input, at most the replay grace after it joined.
     init(directory: String, session: String, logger: Logger) {
         self.directory = directory
         self.session = session
