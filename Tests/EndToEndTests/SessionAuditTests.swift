@@ -91,6 +91,23 @@ import Testing
         #expect(rig.daemon.process.isRunning)
     }
 
+    /// rtty-shell's report socket carries SSH_CONNECTION, the command and a message from
+    /// the shell user's side: a forged report puts no control byte in the daemon's log and
+    /// no unverified address in `from`.
+    @Test func forgedShellReportIsRecordedAsAClaimAndLoggedEscaped() throws {
+        let rig = try PtyConsoleRig()
+        let fd = try UnixSocket.connect(path: rig.env.socketDir + "/.report")
+        defer { try? fd.close() }
+        let line = "refused\t1.2.3.4\u{1B}]0;owned\u{07} 22 5.6.7.8 22\tsftp\u{1B}[2J\tnot a console\u{1B}[31m\u{9B}1m\n"
+        _ = try Array(line.utf8).withUnsafeBytes { try fd.writeAll($0) }
+        try waitUntil(timeout: 5, "the refused record") { !Self.records(rig.env, "refused").isEmpty }
+        let record = try #require(Self.records(rig.env, "refused").first)
+        #expect(!record.contains("\"from\":") && !record.contains("claimed_from"), "\(record)")
+        #expect(record.contains(#""command":"sftp\\x1b[2J""#), "\(record)")
+        try rig.daemon.waitForLog("rtty-shell: refused")
+        #expect(Self.terminalSafe(rig.daemon.stderr), "\(rig.daemon.stderr.suffix(300).debugDescription)")
+    }
+
     /// A raw socket client (no HELLO, no WHOSON, nothing but DATA) types: its session is on
     /// record before the device has its first byte, survives SIGKILL of rttyd, and its
     /// input is in its transcript.
