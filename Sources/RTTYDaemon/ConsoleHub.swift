@@ -191,11 +191,11 @@ final class ConsoleHub: @unchecked Sendable {
         session.startRecorded = true
         var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
         // Read-only sessions are not recorded: all they could see is in the console log.
-        if let transcript = session.transcript {
-            if !session.closing, session.rights == .readWrite, transcript.begin(header: transcriptHeader(session)) {
+        if config.transcript, !session.closing, session.rights == .readWrite {
+            let transcript = Transcript(directory: paths.sessionDir, session: session.id, logger: logger)
+            if transcript.begin(header: transcriptHeader(session)) {
+                session.transcript = transcript
                 details.append(("transcript", .text(transcript.path)))
-            } else {
-                session.transcript = nil
             }
         }
         record(.sessionStart, session, details)
@@ -315,7 +315,6 @@ final class ConsoleHub: @unchecked Sendable {
     func enroll(_ session: ClientSession) {
         clients.append(session)
         session.admitted = true
-        if config.transcript { session.transcript = Transcript(directory: paths.sessionDir, session: session.id, logger: logger) }
     }
 
     /// Called once the client's channel has closed (registered on its close future in
