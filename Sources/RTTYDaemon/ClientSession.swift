@@ -18,14 +18,26 @@ final class ClientSession: @unchecked Sendable {
     var extended = false
     var wantsReplay = true
     var replayDone = false
-    var isProbe = false
     var lastInput: Double
     var bytesIn = 0
     var bytesOut = 0
     var toldReadOnly = false
     var closing = false
     var admitted = false
-    var startRecorded = false
+    /// Whether the session is on record (`ConsoleHub.recordStart`).
+    var record = Record.pending
+
+    enum Record {
+        /// Admitted, nothing sent yet: a session, or a probe about to say so.
+        case pending
+        /// Its first frame was a probe HELLO: answered and closed, never a session.
+        case probe
+        /// Its session-start record is written.
+        case started
+    }
+
+    var isProbe: Bool { record == .probe }
+    var isOnRecord: Bool { record == .started }
     /// Why the session ended, for the audit record; nil = the client left.
     var endReason: String?
     /// What rtty-shell (or whoever) claims about the session: SSH_CONNECTION, SSH_TTY,

@@ -53,7 +53,7 @@ extension ConsoleHub {
         // Replay must reach a new client before live output, and must not include this read.
         // A client whose session is not on record yet (it has sent nothing so far, maybe
         // a probe about to say so) gets it at its first frame or the grace's end instead.
-        for client in clients where !client.replayDone && client.startRecorded {
+        for client in clients where !client.replayDone && client.isOnRecord {
             sendReplayIfDue(client)
         }
         buffer.withUnsafeReadableBytes { bytes in

@@ -92,7 +92,7 @@ extension ConsoleHub {
         if hello.readOnly { client.rights = .readOnly }  // may lower what the ACL gave, never raise
         if hello.noReplay { client.wantsReplay = false }
         // Only a first frame makes a probe: a session already on record stays one.
-        client.isProbe = hello.probe && !client.startRecorded
+        if hello.probe && client.record == .pending { client.record = .probe }
         recordStart(client)
         let compact = settings.summary.replacingSpaces(with: ",")
         client.send(.withText(.hello, "\(RTTYVersion.protocolName) console=\(config.name) session=\(client.id) rights=\(client.rights.rawValue) policy=\(config.writePolicy.rawValue) state=\(state.word) settings=\(compact)"))

@@ -187,8 +187,8 @@ final class ConsoleHub: @unchecked Sendable {
     /// the same, and a console listing (`rtty` alone: a probe HELLO, then goodbye) is no
     /// session. What the client claims about itself follows in `session-info`.
     func recordStart(_ session: ClientSession) {
-        guard session.admitted, !session.startRecorded, !session.isProbe else { return }
-        session.startRecorded = true
+        guard session.admitted, session.record == .pending else { return }
+        session.record = .started
         var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
         // Read-only sessions are not recorded: all they could see is in the console log.
         if config.transcript, !session.closing, session.rights == .readWrite {
@@ -332,7 +332,7 @@ final class ConsoleHub: @unchecked Sendable {
         recordStart(session)
         session.transcript?.close()
         session.transcript = nil
-        guard session.startRecorded else { return }  // a probe, or never admitted
+        guard session.isOnRecord else { return }  // a probe
         record(
             .sessionEnd, session, ("reason", .text(session.endReason ?? "client closed")),
             ("duration", .seconds(WallClock.monotonicSeconds() - session.connectedAt)),
