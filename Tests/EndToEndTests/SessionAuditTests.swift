@@ -96,7 +96,9 @@ import Testing
     /// no unverified address in `from`.
     @Test func forgedShellReportIsRecordedAsAClaimAndLoggedEscaped() throws {
         let rig = try PtyConsoleRig()
-        let fd = try UnixSocket.connect(path: rig.env.socketDir + "/.report")
+        let report = rig.env.socketDir + "/.report"
+        try waitUntil(timeout: 10, "the report socket") { Files.isSocket(report) }
+        let fd = try UnixSocket.connect(path: report)
         defer { try? fd.close() }
         let line = "refused\t1.2.3.4\u{1B}]0;owned\u{07} 22 5.6.7.8 22\tsftp\u{1B}[2J\tnot a console\u{1B}[31m\u{9B}1m\n"
         _ = try Array(line.utf8).withUnsafeBytes { try fd.writeAll($0) }
