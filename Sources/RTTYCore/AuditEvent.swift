@@ -3,6 +3,9 @@ public struct AuditEvent: Equatable, Sendable {
     public enum Kind: String, Sendable {
         case sessionStart = "session-start"
         case sessionEnd = "session-end"
+        /// What a session's client claims about itself (METADATA: claimed_from, ssh_tty,
+        /// term, command), after its session-start.
+        case sessionInfo = "session-info"
         case denied
         case breakSent = "break"
         case settings
@@ -24,7 +27,8 @@ public struct AuditEvent: Equatable, Sendable {
     public var session: String?
     public var uid: UInt32?
     public var user: String?
-    /// Client address and port from SSH_CONNECTION, for ssh sessions.
+    /// The client's address and port as the kernel reports it (TCP sessions). What an ssh
+    /// session claims (SSH_CONNECTION) is never here: it is `claimed_from`, a detail.
     public var from: String?
     /// Further fields in a fixed order (reason, bytes, duration, settings, ...).
     public var details: [(String, Detail)] = []

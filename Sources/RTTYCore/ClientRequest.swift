@@ -18,7 +18,7 @@ public enum ClientRequest: Equatable, Sendable {
     case hello(HelloRequest)
     case querySettings
     case setSettings(String)
-    case metadata([String: String])
+    case metadata(SessionMetadata)
     case windowSize(rows: Int, cols: Int)
     case takeWriteLock
     case releaseWriteLock
@@ -47,7 +47,7 @@ public enum ClientRequest: Equatable, Sendable {
         case (.hello, _): return .hello(HelloRequest(frame.text))
         case (.settings, true): return .querySettings
         case (.settings, false): return .setSettings(frame.text)
-        case (.metadata, _): return .metadata(parseMetadata(frame.text))
+        case (.metadata, _): return .metadata(SessionMetadata(payload: frame.payload))
         case (.windowSize, _):
             guard frame.payload.count == 4 else { return .ignored("window size frame must carry 4 bytes") }
             let p = frame.payload
@@ -66,21 +66,10 @@ public enum ClientRequest: Equatable, Sendable {
         }
     }
 
-    /// Printable ASCII only, bounded: the text is echoed to every other client.
+    /// Printable ASCII without spaces (the text is echoed to every other client and shown
+    /// by `rttyctl who`), bounded.
     static func sanitizedIdentity(_ bytes: [UInt8]) -> String {
-        let kept = bytes.prefix(maxIdentityLength).map { (0x21...0x7E).contains($0) ? $0 : UInt8(ascii: "?") }
-        return String(decoding: kept, as: UTF8.self)
-    }
-
-    static func parseMetadata(_ text: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<eq])
-            guard !key.isEmpty, key.count <= 64, out.count < 32 else { continue }
-            out[key] = String(line[line.index(after: eq)...].prefix(512))
-        }
-        return out
+        ClientText.sanitized(bytes, limit: maxIdentityLength, spaces: false)
     }
 }
 

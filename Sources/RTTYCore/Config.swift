@@ -69,6 +69,12 @@ public struct Config: Equatable, Sendable {
         /// Bytes queued for one client before it is cut off as too slow.
         public var clientQueueBytes: Int
         public var maxClients: Int
+        /// Sessions one user may have on this console (one address, for TCP): one user
+        /// cannot fill `maxClients` and lock the others out.
+        public var maxClientsPerUser: Int
+        /// `[control] admin_group`, copied here by the parser: admission keeps slots for
+        /// root and this group (`Admission`), and a console's admission needs only its config.
+        public var adminGroup = "rtty-admin"
         /// Per-session transcripts (asciicast v2) in the session directory.
         public var transcript: Bool
         /// Direct TCP access (off unless configured).
@@ -87,6 +93,7 @@ public struct Config: Equatable, Sendable {
             self.writePolicy = defaults.writePolicy
             self.clientQueueBytes = defaults.clientQueueBytes
             self.maxClients = defaults.maxClients
+            self.maxClientsPerUser = defaults.maxClientsPerUser
             self.transcript = defaults.transcript
         }
     }
@@ -120,6 +127,9 @@ public struct Config: Equatable, Sendable {
         public var writePolicy = WritePolicy.shared
         public var clientQueueBytes = 4 << 20
         public var maxClients = 64
+        /// 8: several windows and a reconnect in flight for one person, an eighth of the
+        /// default 64 slots, so filling a console takes eight users, not one.
+        public var maxClientsPerUser = 8
         public var transcript = true
         public init() {}
     }

@@ -29,7 +29,7 @@ public enum ConfigParser {
     static let pathKeys = ["socket_dir", "control", "log_dir", "audit_log", "session_dir", "access", "pid_file", "pam_service_dir"]
     static let settingKeys = [
         "baud", "data_bits", "parity", "stop_bits", "flow", "replay_bytes", "timestamps", "log", "transcript",
-        "log_max_bytes", "log_keep", "write_policy", "client_queue_bytes", "max_clients", "group",
+        "log_max_bytes", "log_keep", "write_policy", "client_queue_bytes", "max_clients", "max_clients_per_user", "group",
     ]
     static let sourceKeys = ["device", "exec", "unix", "rows", "cols"]
     static let tcpKeys = ["tcp", "tcp_mode", "tcp_allow_remote", "tcp_allow", "tcp_rights"]
@@ -130,6 +130,7 @@ public enum ConfigParser {
                 guard let table = consoles.table else { throw fail("console", "expected tables [console.NAME]") }
                 config.consoles = try readConsoles(table, defaults: config.defaults)
             }
+            for index in config.consoles.indices { config.consoles[index].adminGroup = config.adminGroup }
             return config
         }
 
@@ -278,6 +279,7 @@ public enum ConfigParser {
                 case "log_keep": console.logKeep = try int(value, name, 1...100)!
                 case "client_queue_bytes": console.clientQueueBytes = try int(value, name, 65_536...1_073_741_824)!
                 case "max_clients": console.maxClients = try int(value, name, 1...10_000)!
+                case "max_clients_per_user": console.maxClientsPerUser = try int(value, name, 1...10_000)!
                 case "timestamps": console.timestamps = try bool(value, name)
                 case "log": console.log = try bool(value, name)
                 case "transcript": console.transcript = try bool(value, name)
@@ -329,6 +331,7 @@ extension Config.Defaults {
         writePolicy = template.writePolicy
         clientQueueBytes = template.clientQueueBytes
         maxClients = template.maxClients
+        maxClientsPerUser = template.maxClientsPerUser
         transcript = template.transcript
     }
 }

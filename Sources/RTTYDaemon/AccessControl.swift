@@ -36,6 +36,14 @@ final class AccessControl: Sendable {
         let rights: AccessList.Rights
         let user: String
         let why: String
+        /// The user's groups (empty for root and the daemon's own user, who need none).
+        var groups: [String] = []
+
+        /// Root, the daemon's own user, or a member of `group` (the admin group): admission
+        /// keeps slots for them (`Admission`).
+        func isAdmin(_ uid: UInt32, group: String) -> Bool {
+            uid == 0 || uid == ProcessIdentity.effectiveUID || groups.contains(group)
+        }
     }
 
     func decide(uid: UInt32, console: String) -> Decision {
@@ -49,6 +57,6 @@ final class AccessControl: Sendable {
         let groups = Accounts.groups(ofUser: name, primary: primary).compactMap(Accounts.groupName)
         let (rights, line) = state.withLockedValue { $0.decide(user: name, groups: groups, console: console) }
         let why = line.map { "\(path) line \($0)" } ?? "no line of \(path) names this user and console"
-        return Decision(rights: rights, user: name, why: why)
+        return Decision(rights: rights, user: name, why: why, groups: groups)
     }
 }

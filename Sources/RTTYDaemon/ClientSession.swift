@@ -18,18 +18,31 @@ final class ClientSession: @unchecked Sendable {
     var extended = false
     var wantsReplay = true
     var replayDone = false
-    var isProbe = false
     var lastInput: Double
     var bytesIn = 0
     var bytesOut = 0
     var toldReadOnly = false
     var closing = false
     var admitted = false
-    var startRecorded = false
+    /// Whether the session is on record (`ConsoleHub.recordStart`).
+    var record = Record.pending
+
+    enum Record {
+        /// Admitted, nothing sent yet: a session, or a probe about to say so.
+        case pending
+        /// Its first frame was a probe HELLO: answered and closed, never a session.
+        case probe
+        /// Its session-start record is written.
+        case started
+    }
+
+    var isProbe: Bool { record == .probe }
+    var isOnRecord: Bool { record == .started }
     /// Why the session ended, for the audit record; nil = the client left.
     var endReason: String?
-    /// Session metadata from rtty-shell (SSH_CONNECTION, SSH_TTY, TERM, COMMAND).
-    var metadata: [String: String] = [:]
+    /// What rtty-shell (or whoever) claims about the session: SSH_CONNECTION, SSH_TTY,
+    /// TERM, COMMAND, sanitized; nil until its METADATA came (accepted once).
+    var metadata: SessionMetadata?
     var replayTimer: Scheduled<Void>?
     /// asciicast v2 record of what this session saw and typed (nil: off or failed).
     var transcript: Transcript?
@@ -66,10 +79,11 @@ final class ClientSession: @unchecked Sendable {
         return "\(userName)@\(claimedTTY)"
     }
 
-    /// "10.0.0.7 51234" from SSH_CONNECTION ("client port server port").
-    static func clientAddress(_ connection: String) -> String? {
-        let parts = connection.split(separator: " ")
-        return parts.count >= 2 ? "\(parts[0]) \(parts[1])" : nil
+    /// Where the client is: `from`, the verified TCP peer, or `claimed_from`, the address
+    /// its METADATA claims (an ssh login's, unverified); neither for a local client.
+    var addressFields: [(String, String)] {
+        if let peerAddress { return [("from", peerAddress)] }
+        return metadata?.claimedFrom.map { [("claimed_from", $0)] } ?? []
     }
 
     // MARK: what may go on this client's wire: decided here, by its wire form, and nowhere else

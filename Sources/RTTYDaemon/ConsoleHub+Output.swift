@@ -54,7 +54,9 @@ extension ConsoleHub {
     /// pending output of every wire form a client uses; `deviceOutputComplete` sends it.
     func deviceOutput(_ buffer: ByteBuffer) {
         // Replay must reach a new client before live output, and must not include this read.
-        for client in clients where !client.replayDone {
+        // A client whose session is not on record yet (it has sent nothing so far, maybe
+        // a probe about to say so) gets it at its first frame or the grace's end instead.
+        for client in clients where !client.replayDone && client.isOnRecord {
             sendReplayIfDue(client)
         }
         buffer.withUnsafeReadableBytes { bytes in

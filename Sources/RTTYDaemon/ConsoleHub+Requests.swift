@@ -8,6 +8,9 @@ extension ConsoleHub {
 
     func handle(_ request: ClientRequest, payloadBytes: Int, from client: ClientSession) {
         guard clients.contains(where: { $0 === client }) else { return }
+        // Whatever the client asks, its session is on record first (a HELLO records it
+        // itself, once it knows whether this is a probe and what rights remain).
+        if case .hello = request {} else { recordStart(client) }
         switch request {
         case .input(let bytes):
             input(bytes, from: client)
@@ -48,8 +51,8 @@ extension ConsoleHub {
             client.send(.withText(.result, ok ? "ok" : "error: settings not changed"))
         case .sendBreak:
             sendBreak(by: client)
-        case .metadata(let values):
-            client.metadata = values
+        case .metadata(let metadata):
+            recordMetadata(metadata, from: client)
         case .windowSize(let rows, let cols):
             resize(rows: rows, cols: cols, by: client)
         case .takeWriteLock:
@@ -72,7 +75,6 @@ extension ConsoleHub {
     private func identify(_ client: ClientSession, as identity: String) {
         let first = client.identity == nil
         client.identity = identity
-        recordStart(client)
         sendReplayIfDue(client)
         guard first, !client.isProbe else { return }
         if config.writePolicy == .exclusive, writeLockHolder == nil, client.rights == .readWrite {
@@ -89,7 +91,9 @@ extension ConsoleHub {
         client.extended = true
         if hello.readOnly { client.rights = .readOnly }  // may lower what the ACL gave, never raise
         if hello.noReplay { client.wantsReplay = false }
-        client.isProbe = hello.probe
+        // Only a first frame makes a probe: a session already on record stays one.
+        if hello.probe && client.record == .pending { client.record = .probe }
+        recordStart(client)
         let compact = settings.summary.replacingSpaces(with: ",")
         client.send(.withText(.hello, "\(RTTYVersion.protocolName) console=\(config.name) session=\(client.id) rights=\(client.rights.rawValue) policy=\(config.writePolicy.rawValue) state=\(state.word) settings=\(compact)"))
         if hello.probe {

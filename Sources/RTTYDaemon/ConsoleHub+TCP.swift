@@ -67,12 +67,9 @@ extension ConsoleHub {
                 return session
             }
         }
-        guard clients.count < config.maxClients else {
-            logger.warning("refused TCP client \(address): console has \(clients.count) clients, the maximum")
-            record(.denied, session, ("reason", .text("console full (max_clients \(config.maxClients))")))
-            session.close(notice: nil)
-            return session
-        }
+        // No uid on TCP: the peer address stands for the user in the per-user limit.
+        let sameAddress = clients.count { $0.peerAddress?.split(separator: " ").first.map(String.init) == address }
+        guard admissionAllows(session, privileged: false, ownSessions: sameAddress) else { return session }
         session.rights = tcp.readOnly ? .readOnly : .readWrite
         session.identity = session.who
         enroll(session)

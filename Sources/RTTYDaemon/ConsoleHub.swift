@@ -178,40 +178,51 @@ final class ConsoleHub: @unchecked Sendable {
             event.session = session.id
             event.uid = session.uid
             event.user = session.userName
-            event.from = session.metadata["SSH_CONNECTION"].flatMap(ClientSession.clientAddress)
         }
         event.details = details
         audit.record(event)
     }
 
-    /// The session-start record waits for the client's WHOSON, so that rtty-shell's
-    /// metadata (sent before it) is in it; a client that never says who it is gets its
-    /// start record when it leaves.
+    /// The session-start record, with the verified uid. It is written when the session
+    /// first counts: its first frame that is not a probe HELLO (before that frame takes
+    /// effect), the end of the replay grace, or its end, whichever comes first. So no input
+    /// reaches the device before it, a client that never says who it is is recorded all
+    /// the same, and a console listing (`rtty` alone: a probe HELLO, then goodbye) is no
+    /// session. What the client claims about itself follows in `session-info`.
     func recordStart(_ session: ClientSession) {
-        guard session.admitted, !session.startRecorded else { return }
-        session.startRecorded = true
+        guard session.admitted, session.record == .pending else { return }
+        session.record = .started
         var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
-        if let tty = session.metadata["SSH_TTY"] { details.append(("ssh_tty", .text(tty))) }
-        if let command = session.metadata["COMMAND"] { details.append(("command", .text(command))) }
         // Read-only sessions are not recorded: all they could see is in the console log.
-        if let transcript = session.transcript {
-            if !session.closing, !session.isProbe, session.rights == .readWrite, transcript.begin(header: transcriptHeader(session)) {
+        if config.transcript, !session.closing, session.rights == .readWrite {
+            let transcript = Transcript(directory: paths.sessionDir, session: session.id, logger: logger)
+            if transcript.begin(header: transcriptHeader(session)) {
+                session.transcript = transcript
                 details.append(("transcript", .text(transcript.path)))
-            } else {
-                session.transcript = nil
             }
         }
         record(.sessionStart, session, details)
     }
 
+    /// METADATA, accepted once per session: a client cannot rewrite what it claimed (nor
+    /// fill the audit log by repeating it). Problems with it are told to the client.
+    func recordMetadata(_ metadata: SessionMetadata, from session: ClientSession) {
+        guard session.metadata == nil else {
+            session.refuse("metadata was already sent for this session; ignored")
+            return
+        }
+        session.metadata = metadata
+        for problem in metadata.problems { session.refuse(problem) }
+        recordStart(session)
+        record(.sessionInfo, session, metadata.auditDetails.map { ($0.0, .text($0.1)) })
+    }
+
     private func transcriptHeader(_ session: ClientSession) -> String {
         var size = (cols: 80, rows: 24)
         if case .exec(_, let rows, let cols) = config.source { size = (cols, rows) }
-        var environment = [("TERM", session.metadata["TERM"] ?? "xterm")]
-        if let connection = session.metadata["SSH_CONNECTION"] { environment.append(("SSH_CONNECTION", connection)) }
         return Asciicast.header(
             width: size.cols, height: size.rows, timestamp: Int(WallClock.now().seconds),
-            title: "\(session.userName) on \(config.name), session \(session.id)", environment: environment)
+            title: "\(session.userName) on \(config.name), session \(session.id)", environment: [("TERM", "xterm")])
     }
 
     /// Writes what the transcripts collected; called soon after output or input arrives.
@@ -282,12 +293,8 @@ final class ConsoleHub: @unchecked Sendable {
             return
         }
         session.rights = decision.rights == .ro ? .readOnly : .readWrite
-        if clients.count >= config.maxClients {
-            logger.warning("refused \(session.userName) (pid \(pid)): console has \(clients.count) clients, the maximum")
-            record(.denied, session, ("reason", .text("console full: max_clients \(config.maxClients)")))
-            session.close(notice: "console \(config.name) already has \(config.maxClients) clients; try later")
-            return
-        }
+        let own = clients.count { $0.peerAddress == nil && $0.uid == uid }
+        guard admissionAllows(session, privileged: decision.isAdmin(uid, group: config.adminGroup), ownSessions: own) else { return }
         enroll(session)
         session.notice("authorized")
         logger.info("client \(session.id) attached: \(session.userName) uid \(uid) pid \(pid)")
@@ -296,11 +303,21 @@ final class ConsoleHub: @unchecked Sendable {
         }
     }
 
+    /// The client limits (`Admission`), for socket and TCP clients alike; a refusal is
+    /// logged, audited and told to the client.
+    func admissionAllows(_ session: ClientSession, privileged: Bool, ownSessions: Int) -> Bool {
+        let limits = Admission.Limits(maxClients: config.maxClients, maxClientsPerUser: config.maxClientsPerUser)
+        guard case .refuse(let why) = Admission.decide(privileged: privileged, ownSessions: ownSessions, clients: clients.count, limits: limits) else { return true }
+        logger.warning("refused \(session.who) (pid \(session.pid)) on a console with \(clients.count) clients: \(why)")
+        record(.denied, session, ("reason", .text(why)))
+        session.close(notice: "console \(config.name): \(why); try later")
+        return false
+    }
+
     /// A client that passed every check joins the console (socket or TCP alike).
     func enroll(_ session: ClientSession) {
         clients.append(session)
         session.admitted = true
-        if config.transcript { session.transcript = Transcript(directory: paths.sessionDir, session: session.id, logger: logger) }
     }
 
     /// Called once the client's channel has closed (registered on its close future in
@@ -318,6 +335,7 @@ final class ConsoleHub: @unchecked Sendable {
         recordStart(session)
         session.transcript?.close()
         session.transcript = nil
+        guard session.isOnRecord else { return }  // a probe
         record(
             .sessionEnd, session, ("reason", .text(session.endReason ?? "client closed")),
             ("duration", .seconds(WallClock.monotonicSeconds() - session.connectedAt)),
@@ -346,6 +364,7 @@ final class ConsoleHub: @unchecked Sendable {
 
     func sendReplayIfDue(_ session: ClientSession) {
         guard !session.replayDone, !session.closing else { return }
+        recordStart(session)
         flushOutput()  // to the others: the replay below already holds it
         session.replayDone = true
         session.replayTimer?.cancel()

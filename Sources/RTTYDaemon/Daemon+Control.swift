@@ -136,8 +136,7 @@ extension ConsoleHub {
                 ("who", JSON.quote(client.who)), ("rights", JSON.quote(client.rights.rawValue)),
                 ("idle", String(Int(now - client.lastInput))), ("connected", String(Int(now - client.connectedAt))),
                 ("bytes_in", String(client.bytesIn)), ("bytes_out", String(client.bytesOut)),
-                ("from", JSON.quote(client.metadata["SSH_CONNECTION"].flatMap(ClientSession.clientAddress) ?? "local")),
-            ])
+            ] + client.addressFields.map { ($0.0, JSON.quote($0.1)) })
         }
         var fields: [(String, String)] = [
             ("name", JSON.quote(config.name)), ("kind", JSON.quote(config.source.kind)),

@@ -7,8 +7,10 @@ extension Daemon {
     static let maxAuditScan = 64 << 20
     static let maxTranscript = 64 << 20
     static let maxSessionRecords = 5000
+    static let sessionEvents: [AuditEvent.Kind] = [.sessionStart, .sessionInfo, .sessionEnd]
 
-    /// `sessions [console=NAME] [user=NAME]`: the session-start and session-end records.
+    /// `sessions [console=NAME] [user=NAME]`: the session-start, session-info and
+    /// session-end records.
     func sessionRecords(_ args: [String]) -> String {
         var needles: [String] = []
         for arg in args {
@@ -26,7 +28,7 @@ extension Daemon {
         }
         var records: [Substring] = []
         for line in text.split(separator: "\n") where line.hasPrefix("{") && line.hasSuffix("}") {
-            guard line.contains("\"event\":\"session-start\"") || line.contains("\"event\":\"session-end\"") else { continue }
+            guard Daemon.sessionEvents.contains(where: { line.contains("\"event\":\"\($0.rawValue)\"") }) else { continue }
             guard needles.allSatisfy({ line.contains($0) }) else { continue }
             records.append(line)
         }

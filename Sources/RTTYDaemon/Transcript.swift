@@ -8,7 +8,6 @@ import SystemPackage
 /// a write error (full disk) is reported once and the transcript stops, the session goes on.
 final class Transcript {
     static let flushBytes = 64 * 1024
-    static let maxEarlyBytes = 4 << 20
 
     let path: String
     private let directory: String
@@ -20,8 +19,8 @@ final class Transcript {
     private var buffer: [UInt8] = []
     private var input = Asciicast.Stream()
 
-    /// Events are kept in memory until `begin` knows the header (the session's metadata
-    /// arrives after its first output, such as the replay).
+    /// Made, and begun, with the session's start record (`ConsoleHub.recordStart`), before
+    /// the client's first input or output: nothing of the session precedes it.
     init(directory: String, session: String, logger: Logger) {
         self.directory = directory
         self.session = session
@@ -41,8 +40,9 @@ final class Transcript {
             ended = true
             return false
         }
-        buffer.insert(contentsOf: header.utf8, at: 0)
-        return true
+        buffer.append(contentsOf: header.utf8)
+        flush()  // the file says at once that the session began
+        return fd != nil
     }
 
     deinit { close() }
@@ -55,7 +55,7 @@ final class Transcript {
     func input(_ bytes: [UInt8]) { append("i", input.quote(bytes)) }
 
     private func append(_ kind: Character, _ quoted: String) {
-        guard !ended, fd != nil || buffer.count < Transcript.maxEarlyBytes else { return }
+        guard !ended, fd != nil else { return }
         buffer.append(contentsOf: Asciicast.event(seconds: WallClock.monotonicSeconds() - startedAt, kind: kind, quoted: quoted).utf8)
         if buffer.count >= Transcript.flushBytes { flush() }
     }

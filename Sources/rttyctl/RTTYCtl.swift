@@ -32,13 +32,13 @@ struct ControlOptions: ParsableArguments {
         }
         let answer = try fd.exchange(words.joined(separator: " ") + "\n")
         guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else {
-            throw Failure("rttyd sent an answer that is not JSON: \(String(decoding: answer, as: UTF8.self).prefix(200))")
+            throw Failure("rttyd sent an answer that is not JSON: \(TerminalText.escaped(answer.prefix(200)))")
         }
         if json {
             print(String(decoding: answer, as: UTF8.self), terminator: "")
         }
         guard object["ok"] as? Bool == true else {
-            throw Failure("rttyd: \(object["error"] as? String ?? "request refused")")
+            throw Failure("rttyd: \(TerminalText.field(object["error"], default: "request refused"))")
         }
         return object
     }
@@ -59,8 +59,9 @@ struct Status: ParsableCommand {
         guard !options.json else { return }
         for console in answer["consoles"] as? [[String: Any]] ?? [] {
             let clients = console["clients"] as? [[String: Any]] ?? []
-            var line = "\(console["name"] ?? "?")  \(console["state"] ?? "?")  \(console["kind"] ?? "?") \(console["source"] ?? "")  \(console["settings"] ?? "")  clients: \(clients.count)"
-            if let reason = console["reason"] as? String { line += "  (\(reason))" }
+            let f = { (key: String) in TerminalText.field(console[key], default: "") }
+            var line = "\(f("name"))  \(f("state"))  \(f("kind")) \(f("source"))  \(f("settings"))  clients: \(clients.count)"
+            if console["reason"] != nil { line += "  (\(f("reason")))" }
             print(line)
         }
     }
@@ -76,9 +77,20 @@ struct Who: ParsableCommand {
         guard !options.json else { return }
         for console in answer["consoles"] as? [[String: Any]] ?? [] {
             for client in console["clients"] as? [[String: Any]] ?? [] {
-                print("\(console["name"] ?? "?")  \(client["session"] ?? "?")  \(client["who"] ?? "?")  uid \(client["uid"] ?? "?")  \(client["rights"] ?? "?")  from \(client["from"] ?? "?")  idle \(client["idle"] ?? 0)s")
+                let f = { (key: String) in TerminalText.field(client[key]) }
+                print("\(TerminalText.field(console["name"]))  \(f("session"))  \(f("who"))  uid \(f("uid"))  \(f("rights"))  \(Who.origin(client))  idle \(f("idle"))s")
             }
         }
+    }
+}
+
+extension Who {
+    /// "from ADDRESS" (verified: a TCP peer), "claims ADDRESS" (an ssh login's
+    /// SSH_CONNECTION, as the client said it) or "local".
+    static func origin(_ fields: [String: Any]) -> String {
+        if let from = fields["from"] { return "from " + TerminalText.field(from) }
+        if let claimed = fields["claimed_from"] { return "claims " + TerminalText.field(claimed) }
+        return "local"
     }
 }
 

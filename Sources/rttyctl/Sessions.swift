@@ -27,13 +27,17 @@ struct Sessions: ParsableCommand {
         let cutoff = since.flatMap { SinceFilter($0) }
         var order: [String] = []
         var starts: [String: [String: Any]] = [:]
+        var infos: [String: [String: Any]] = [:]
         var ends: [String: [String: Any]] = [:]
         for record in records {
             guard let id = record["session"] as? String else { continue }
-            if record["event"] as? String == "session-start" {
+            switch record["event"] as? String {
+            case "session-start":
                 starts[id] = record
                 order.append(id)
-            } else {
+            case "session-info":
+                infos[id] = infos[id] ?? record  // the daemon takes one; the first says it
+            default:
                 ends[id] = record
                 if starts[id] == nil { order.append(id) }
             }
@@ -44,11 +48,13 @@ struct Sessions: ParsableCommand {
             let end = ends[id]
             let started = start["time"] as? String ?? "?"
             if let cutoff, !cutoff.includes(started) { continue }
-            let fields: [Any] = [
-                id, start["console"] ?? "?", start["user"] ?? "?", start["from"] ?? "local", started,
+            // FROM: the verified TCP peer, else what the ssh login claimed, marked as such.
+            let from = start["from"].map { "\($0)" } ?? infos[id]?["claimed_from"].map { "\($0) (claimed)" } ?? "local"
+            let fields: [Any?] = [
+                id, start["console"], start["user"], from, started,
                 end?["duration"] ?? "-", end?["bytes_in"] ?? "-", end?["bytes_out"] ?? "-", end?["reason"] ?? "(live)",
             ]
-            print(fields.map { "\($0)" }.joined(separator: "\t"))
+            print(fields.map { TerminalText.field($0) }.joined(separator: "\t"))
         }
     }
 }

@@ -28,7 +28,8 @@ import Testing
         #expect(run.stdout.contains("pbx:ping"), "stdout: \(run.stdout)\nstderr: \(run.stderr)")
         try waitUntil(timeout: 5, "the session-end record; audit:\n\(rig.audit)") { Self.line(rig.audit, "session-end", user: rig.user("solo")) != nil }
         let start = try #require(Self.line(rig.audit, "session-start", user: rig.user("solo")))
-        #expect(start.contains(#""from":"127.0.0.1 "#), "\(start)")
+        let info = try #require(Self.line(rig.audit, "session-info", user: rig.user("solo")))
+        #expect(info.contains(#""claimed_from":"127.0.0.1 "#), "\(info)")
         #expect(start.contains(#""uid":\#(Accounts.userID(named: rig.user("solo")) ?? 0)"#), "\(start)")
         let end = try #require(Self.line(rig.audit, "session-end", user: rig.user("solo")))
         #expect(end.contains(#""bytes_in":5"#), "\(end)")

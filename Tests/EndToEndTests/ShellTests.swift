@@ -70,7 +70,9 @@ import Testing
         #expect(run.stdout.contains("util says hello"), "stdout: \(run.stdout) stderr: \(run.stderr)")
         try rig.guests[1].waitFor("show version\r")
         try waitUntil(timeout: 5, "a session-end record") { rig.audit.contains(#""event":"session-end""#) }
-        #expect(rig.audit.contains(#""from":"192.0.2.7 51234""#), "\(rig.audit)")
+        // What rtty-shell passed on from sshd is kept as a claim, in the session-info record.
+        #expect(rig.audit.contains(#""event":"session-info""#) && rig.audit.contains(#""claimed_from":"192.0.2.7 51234""#), "\(rig.audit)")
+        #expect(!rig.audit.contains(#""from":"#), "\(rig.audit)")
         #expect(rig.audit.contains(#""command":"util""#) == false)  // -c, not ForceCommand: no SSH_ORIGINAL_COMMAND
     }
 

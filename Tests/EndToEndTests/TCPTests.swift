@@ -81,6 +81,23 @@ import Testing
         #expect(between == "\r\n", "the \(mode) stream got \(between.utf8.count - 2) bytes more between the marks: \(between.debugDescription)")
     }
 
+    /// TCP has no user: one address counts as one, so a single host cannot fill the console.
+    @Test func oneAddressGetsNoMoreThanMaxClientsPerUser() throws {
+        let rig = try Rig("max_clients_per_user = 2")
+        let first = try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
+        let second = try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
+        try waitUntil(timeout: 5, "two TCP sessions") { rig.audit.components(separatedBy: #""event":"session-start""#).count == 3 }
+        let third = try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
+        try waitUntil(timeout: 5, "the third refused:\n\(rig.audit)") { rig.audit.contains("too many sessions: max_clients_per_user 2") }
+        try rig.guest.write("to both\r\n")
+        try first.waitForOutput("to both")
+        try second.waitForOutput("to both")
+        #expect(!third.stdout.contains("to both"))
+        // A Unix-socket user is another user.
+        let local = try ProtocolClient(socket: rig.env.socket("pbx"))
+        try local.waitForNotice(containing: "authorized")
+    }
+
     @Test func readOnlyTCPCannotType() throws {
         let rig = try Rig("tcp_rights = \"ro\"")
         let watcher = try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])

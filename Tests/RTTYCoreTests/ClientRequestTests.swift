@@ -27,14 +27,14 @@ import Testing
     }
 
     @Test func identityIsSanitizedAndBounded() {
-        let hostile = Array("evil\u{1B}[2J@tty".utf8) + [UInt8](repeating: 0x41, count: 500)
+        let hostile = Array("evil\u{1B}[2J@tty x\n".utf8) + [UInt8](repeating: 0x41, count: 500)
         guard case .identify(let text) = ClientRequest.decode(.withPayload(.whosOn, hostile)) else {
             Issue.record("not an identify request")
             return
         }
-        #expect(text.count == ClientRequest.maxIdentityLength)
-        #expect(!text.contains("\u{1B}"))
-        #expect(text.hasPrefix("evil?[2J@tty"))
+        #expect(!text.contains("\u{1B}") && !text.contains(" ") && !text.contains("\n"))
+        #expect(text.hasPrefix(#"evil\x1b[2J@tty\x20x\x0aAAA"#), "\(text)")
+        #expect(text.count == ClientRequest.maxIdentityLength - 3 + 3 * 4, "at most maxIdentityLength bytes are read")
     }
 
     @Test func serverOnlyAndLoginFramesAreIgnoredNotFatal() {
@@ -60,12 +60,13 @@ import Testing
 
     @Test func metadataIsBounded() {
         let text = (0..<40).map { "K\($0)=" + String(repeating: "v", count: 700) }.joined(separator: "\n") + "\nnoequals"
-        guard case .metadata(let values) = ClientRequest.decode(.withText(.metadata, text)) else {
+        guard case .metadata(let metadata) = ClientRequest.decode(.withText(.metadata, text)) else {
             Issue.record("not metadata")
             return
         }
-        #expect(values.count == 32)
-        #expect(values.values.allSatisfy { $0.count == 512 })
+        #expect(metadata.values.count == SessionMetadata.maxKeys)
+        #expect(metadata.values.values.allSatisfy { $0.count == SessionMetadata.maxValueBytes })
+        #expect(metadata.problems.contains { $0.contains("more than 32 metadata keys") }, "\(metadata.problems)")
     }
 }
 

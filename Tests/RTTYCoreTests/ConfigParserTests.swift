@@ -49,6 +49,35 @@ import Testing
         #expect(vm7.writePolicy == .exclusive)
     }
 
+    @Test func clientLimitsAreInheritedAndCheckedAndConsolesKnowTheAdminGroup() throws {
+        let config = try ConfigParser.parse(
+            """
+            [control]
+            admin_group = "ops"
+            [defaults]
+            max_clients_per_user = 3
+            [console.a]
+            device = "/dev/ttyS0"
+            [console.b]
+            device = "/dev/ttyS1"
+            max_clients = 5
+            max_clients_per_user = 1
+            """, file: "rtty.conf")
+        #expect(config.consoles.map(\.maxClientsPerUser) == [3, 1])
+        #expect(config.consoles.map(\.maxClients) == [64, 5])
+        #expect(config.consoles.allSatisfy { $0.adminGroup == "ops" })
+        #expect(try ConfigParser.parse("[console.a]\ndevice = \"/dev/ttyS0\"\n", file: "f").consoles[0].maxClientsPerUser == 8)
+        for bad in ["0", "10001", "\"4\""] {
+            #expect(throws: ConfigError.self) { try ConfigParser.parse("[defaults]\nmax_clients_per_user = \(bad)\n", file: "f") }
+        }
+        do {
+            _ = try ConfigParser.parse("[console.a]\ndevice = \"/dev/ttyS0\"\nmax_clients_per_user = 0\n", file: "rtty.conf")
+            Issue.record("max_clients_per_user = 0 accepted")
+        } catch {
+            #expect(error.description == "rtty.conf:3: console.a.max_clients_per_user: expected an integer from 1 to 10000, got 0")
+        }
+    }
+
     @Test func emptyFileIsAValidDaemonWithoutConsoles() throws {
         #expect(try ConfigParser.parse("", file: "rtty.conf") == Config())
     }
