@@ -103,6 +103,7 @@ import Testing
         #expect(try ControlClient.ask(env.socketDir + "/control", "status").hasPrefix("{\"ok\":true"))
         try daemon.waitForLog("control: uid 0: \"status\"")
         #expect(!daemon.stderr.contains("MARKER-UNREAD"), "the daemon read the refused peer's request:\n\(daemon.stderr)")
+        #expect(!run.stdout.contains("after writing: {"), "a second answer, to the request: \(run.stdout)")
     }
 
     /// A real admin-group member (not root) asks for the ACL, which is root-only 0640: the
@@ -137,7 +138,12 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["ok"] as? Bool == true && object?["uid"] as? Int == Int(granted.uid) && object?["rights"] as? String == "rw")
 
-        // No daemon to ask: an error, never an empty list.
+        // A user outside the admin group cannot even open the socket (0660, that group):
+        // an error and a failing exit status, never an empty list.
+        let outsider = try LocalAccounts.run(as: granted.name, BuiltProducts.path("rttyctl"), ["acl"] + control)
+        #expect(outsider.status != 0 && outsider.stdout.isEmpty, "\(outsider.stdout)")
+        #expect(outsider.stderr.contains("Permission denied"), "\(outsider.stderr)")
+        // No daemon to ask: the same.
         let lost = try rttyctl(["acl", "--control", env.root + "/no-such-socket"])
         #expect(lost.status != 0 && lost.stdout.isEmpty, "\(lost.stdout)")
         #expect(lost.stderr.contains("cannot reach rttyd"), "\(lost.stderr)")
