@@ -6,30 +6,42 @@ import RTTYSystem
 /// The daemon's view of the ACL, shared by every console. Decisions are made from the
 /// uid the kernel reported for the socket, never from anything the client sent.
 final class AccessControl: Sendable {
-    private let state: NIOLockedValueBox<AccessList>
+    /// The list in force, and why the file could not be read if it could not.
+    private struct Loaded {
+        var list = AccessList()
+        var unreadable: String? = "not loaded yet"
+    }
+
+    private let state = NIOLockedValueBox(Loaded())
     private let path: String
     private let logger: Logger
 
     init(path: String, logger: Logger) {
         self.path = path
         self.logger = logger
-        self.state = NIOLockedValueBox(AccessList())
         load()
     }
 
     /// Reads the ACL again; a missing or unreadable file means nobody but root gets in.
     func load() {
-        let list: AccessList
+        var loaded = Loaded()
         do {
-            list = AccessList(parsing: try TextFile.read(path), file: path)
+            loaded.list = AccessList(parsing: try TextFile.read(path), file: path)
+            loaded.unreadable = nil
         } catch {
             logger.warning("cannot read the ACL: \(error); only root (and the daemon's own user) may use consoles")
-            list = AccessList()
+            loaded.unreadable = "\(error)"
         }
-        for problem in list.problems {
+        for problem in loaded.list.problems {
             logger.warning("ACL \(problem)")
         }
-        state.withLockedValue { $0 = list }
+        state.withLockedValue { $0 = loaded }
+    }
+
+    /// What `rttyctl acl` shows: the list as loaded.
+    func listing() -> ControlACL.Listing {
+        let loaded = state.withLockedValue { $0 }
+        return ControlACL.Listing(path: path, list: loaded.list, unreadable: loaded.unreadable)
     }
 
     struct Decision {
@@ -55,8 +67,11 @@ final class AccessControl: Sendable {
         }
         let primary = Accounts.primaryGroup(ofUser: name) ?? UInt32.max
         let groups = Accounts.groups(ofUser: name, primary: primary).compactMap(Accounts.groupName)
-        let (rights, line) = state.withLockedValue { $0.decide(user: name, groups: groups, console: console) }
-        let why = line.map { "\(path) line \($0)" } ?? "no line of \(path) names this user and console"
+        let loaded = state.withLockedValue { $0 }
+        let (rights, line) = loaded.list.decide(user: name, groups: groups, console: console)
+        let why =
+            line.map { "\(path) line \($0)" } ?? loaded.unreadable.map { "\(path) cannot be read (\($0)): nobody but root gets in" }
+            ?? "no line of \(path) names this user and console"
         return Decision(rights: rights, user: name, why: why, groups: groups)
     }
 }

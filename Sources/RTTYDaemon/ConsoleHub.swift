@@ -15,6 +15,9 @@ final class ConsoleHub: @unchecked Sendable {
     let logger: Logger
     let access: AccessControl
     let audit: AuditLog
+    /// The console's name never changes (a reload matches consoles by name), so it may be
+    /// read from any thread; `config` and everything else below, on `loop` only.
+    let name: String
     var config: Config.Console
     let paths: Config.Paths
     var settings: LineSettings
@@ -58,6 +61,7 @@ final class ConsoleHub: @unchecked Sendable {
     }
 
     init(config: Config.Console, paths: Config.Paths, loop: EventLoop, access: AccessControl, audit: AuditLog, logger: Logger) {
+        self.name = config.name
         self.config = config
         self.access = access
         self.audit = audit

@@ -11,13 +11,18 @@ extension Daemon {
         return Accounts.groups(ofUser: name, primary: Accounts.primaryGroup(ofUser: name) ?? UInt32.max).contains(admin)
     }
 
-    /// One control-socket request line from rttyctl.
+    /// Whether this peer may use the control socket at all, decided before a byte of its
+    /// request is read (RequestServer); nil = it may.
+    func controlRefusal(uid: UInt32) -> String? {
+        guard !isAdmin(uid: uid) else { return nil }
+        let adminGroup = config.adminGroup
+        logger.warning("control: refused uid \(uid): not root or in group \(adminGroup)")
+        return "permission denied: rttyctl needs root or membership of group \(adminGroup)"
+    }
+
+    /// One control-socket request line from rttyctl, from a peer `controlRefusal` let in.
     func controlRequest(_ line: String, uid: UInt32) async -> String {
-        guard isAdmin(uid: uid) else {
-            logger.warning("control: refused uid \(uid): not root or in group \(config.adminGroup)")
-            return ControlReply.error("permission denied: rttyctl needs root or membership of group \(config.adminGroup)")
-        }
-        logger.info("control: uid \(uid): \(line)")
+        logger.info("control: uid \(uid): \(JSON.quote(line))")
         return await control(line.split(separator: " ").map(String.init), by: Accounts.userName(uid) ?? "uid\(uid)")
     }
 
@@ -26,8 +31,8 @@ extension Daemon {
         let args = Array(words.dropFirst())
         switch command {
         case "status", "who":
-            let selected = sortedHubs().filter { args.isEmpty || args.contains($0.config.name) }
-            if let missing = args.first(where: { name in !selected.contains { $0.config.name == name } }) {
+            let selected = sortedHubs().filter { args.isEmpty || args.contains($0.name) }
+            if let missing = args.first(where: { name in !selected.contains { $0.name == name } }) {
                 return ControlReply.error("no console \(missing); rttyctl status lists them")
             }
             var consoles: [String] = []
@@ -62,6 +67,12 @@ extension Daemon {
         case "revoke":
             guard args.count >= 1 else { return ControlReply.error("usage: revoke USER|%GROUP [CONSOLE...]") }
             return await changeAccess(grant: nil, subject: args[0], consoles: args.count > 1 ? Array(args.dropFirst()) : nil, by: admin)
+        case "acl":
+            guard args.isEmpty else { return ControlReply.error("usage: acl (it takes no arguments)") }
+            return ControlReply.encode(access.listing())
+        case "acl-check":
+            guard args.count == 2 else { return ControlReply.error("usage: acl-check USER CONSOLE") }
+            return aclCheck(user: args[0], console: args[1])
         case "sessions":
             return sessionRecords(args)
         case "transcript":
@@ -78,7 +89,9 @@ extension Daemon {
     /// grant (rights given) or revoke (nil): edit the ACL file atomically, audit, reload the
     /// ACL and apply it to live sessions at once (a revoked user's sessions end).
     private func changeAccess(grant rights: AccessList.Rights?, subject: String, consoles: [String]?, by admin: String) async -> String {
-        let path = config.paths.access
+        // One snapshot for the whole edit: a reload meanwhile may move the ACL or the audit log.
+        let running = current
+        let path = running.config.paths.access
         var groups: [String] = []
         if subject.hasPrefix("%") {
             guard Accounts.groupID(named: String(subject.dropFirst())) != nil else {
@@ -90,7 +103,7 @@ extension Daemon {
             }
             groups = Accounts.groups(ofUser: subject, primary: Accounts.primaryGroup(ofUser: subject) ?? UInt32.max).compactMap(Accounts.groupName)
         }
-        let known = hubTableSnapshot().keys.sorted()
+        let known = running.hubs.keys.sorted()
         let isGlob = { (name: String) in name.contains(where: { "*?[".contains($0) }) }
         if let unknown = consoles?.first(where: { !isGlob($0) && !known.contains($0) }) {
             return ControlReply.error("no console \(unknown) in the configuration; rttyctl status lists them (globs such as lab* are fine)")
@@ -113,18 +126,26 @@ extension Daemon {
         var event = AuditEvent(time: WallClock.now(), kind: rights == nil ? .revoke : .grant, user: admin)
         event.details = [("subject", .text(subject)), ("consoles", .text(consoles?.joined(separator: ",") ?? "*"))]
         if let rights { event.details.append(("rights", .text(rights.rawValue))) }
-        audit.record(event)
+        running.audit.record(event)
         logger.notice("\(word) \(subject) \(consoles?.joined(separator: ",") ?? "*") by \(admin): \(path) \(changed ? "changed" : "unchanged")")
-        access.load()
-        for hub in hubTableSnapshot().values {
+        running.access.load()
+        for hub in running.hubs.values {
             try? await hub.loop.submit { hub.recheckAccess() }.get()
         }
         return ControlReply.ok([("changed", changed ? "true" : "false"), ("acl", JSON.quote(path))])
     }
 
+    /// The daemon's own decision for a user (looked up here, as the kernel's uid would be).
+    private func aclCheck(user: String, console: String) -> String {
+        guard let uid = Accounts.userID(named: user) else { return ControlReply.error("no user \(user) on this system") }
+        guard hub(console) != nil else { return ControlReply.error("no console \(console); rttyctl status lists them") }
+        let decision = access.decide(uid: uid, console: console)
+        return ControlReply.encode(ControlACL.Check(user: decision.user, uid: uid, console: console, rights: decision.rights, why: decision.why))
+    }
+
     private func hub(_ name: String) -> ConsoleHub? { hubTableSnapshot()[name] }
 
-    private func sortedHubs() -> [ConsoleHub] { hubTableSnapshot().values.sorted { $0.config.name < $1.config.name } }
+    private func sortedHubs() -> [ConsoleHub] { hubTableSnapshot().values.sorted { $0.name < $1.name } }
 }
 
 extension ConsoleHub {

@@ -10,30 +10,42 @@ import UnixSignals
 /// rttyd: starts every console, reloads on SIGHUP, stops cleanly on SIGTERM/SIGINT (the
 /// ServiceGroup's graceful shutdown).
 public final class Daemon: Service, @unchecked Sendable {
+    /// What a reload replaces. Control and report requests read it from other threads, so
+    /// it lives in one lock and is read as a snapshot; only `run()` (start, reload, stop)
+    /// changes it, one reload at a time. AccessControl and AuditLog lock their own state.
+    struct Running: Sendable {
+        var config: Config
+        var access: AccessControl
+        var audit: AuditLog
+        var hubs: [String: ConsoleHub] = [:]
+    }
+
     let configPath: String
-    private(set) var config: Config
     let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private(set) var access: AccessControl
-    private(set) var audit: AuditLog
-    /// Changed only by `run()` (start, reload, stop); read by control requests too.
-    private let hubTable = NIOLockedValueBox<[String: ConsoleHub]>([:])
-    private var hubs: [String: ConsoleHub] {
-        get { hubTable.withLockedValue { $0 } }
-        set { hubTable.withLockedValue { $0 = newValue } }
-    }
+    private let running: NIOLockedValueBox<Running>
+    /// Touched by `run()` only.
     private var control: RequestServer?
     private var reports: RequestServer?
 
-    func hubTableSnapshot() -> [String: ConsoleHub] { hubTable.withLockedValue { $0 } }
+    var current: Running { running.withLockedValue { $0 } }
+    var config: Config { current.config }
+    var access: AccessControl { current.access }
+    var audit: AuditLog { current.audit }
+    private var hubs: [String: ConsoleHub] { current.hubs }
+    func hubTableSnapshot() -> [String: ConsoleHub] { hubs }
+
+    /// The one way the running state changes (from `run()` only).
+    private func update(_ change: (inout Running) -> Void) { running.withLockedValue(change) }
 
     public init(configPath: String, config: Config, logger: Logger) {
         self.configPath = configPath
-        self.config = config
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: min(System.coreCount, 4))
-        self.access = AccessControl(path: config.paths.access, logger: logger)
-        self.audit = AuditLog(path: config.paths.auditLog, logger: logger)
+        self.running = NIOLockedValueBox(
+            Running(
+                config: config, access: AccessControl(path: config.paths.access, logger: logger),
+                audit: AuditLog(path: config.paths.auditLog, logger: logger)))
     }
 
     public static func loadConfig(_ path: String) throws -> Config { try ConfigFile.load(path) }
@@ -59,14 +71,17 @@ public final class Daemon: Service, @unchecked Sendable {
             cleanUp()
             throw error
         }
-        let controlServer = RequestServer { [self] line, uid in await controlRequest(line, uid: uid) }
+        let controlServer = RequestServer(refusal: { [self] uid in controlRefusal(uid: uid) }) { [self] line, uid in
+            await controlRequest(line, uid: uid)
+        }
         do {
             try await controlServer.start(path: config.paths.control, group: Accounts.groupID(named: config.adminGroup), on: group.next())
             control = controlServer
         } catch {
             logger.error("no control socket, rttyctl will not work: \(config.paths.control): \(error)")
         }
-        let reportServer = RequestServer { [self] line, uid in shellReport(line, uid: uid) }
+        // Anyone who can open the report socket (its group) may report; the uid is the kernel's.
+        let reportServer = RequestServer(refusal: { _ in nil }) { [self] line, uid in shellReport(line, uid: uid) }
         do {
             try await reportServer.start(path: config.paths.reportSocket, group: Accounts.groupID(named: config.defaults.group), on: group.next())
             reports = reportServer
@@ -125,14 +140,14 @@ public final class Daemon: Service, @unchecked Sendable {
     private func startConsole(_ console: Config.Console, paths: Config.Paths) async throws {
         let hub = ConsoleHub(config: console, paths: paths, loop: group.next(), access: access, audit: audit, logger: logger)
         try await hub.loop.flatSubmit { hub.start() }.get()
-        hubs[console.name] = hub
+        update { $0.hubs[console.name] = hub }
     }
 
     private func stopAll(reason: String) async {
         for hub in hubs.values {
             try? await hub.loop.flatSubmit { hub.stop(reason: reason) }.get()
         }
-        hubs.removeAll()
+        update { $0.hubs.removeAll() }
     }
 
     /// SIGHUP: a new config is applied only if it is entirely valid; consoles that did not
@@ -145,16 +160,17 @@ public final class Daemon: Service, @unchecked Sendable {
             logger.error("reload refused, keeping the running configuration: \(error)")
             return
         }
-        var plan = ReloadPlan(old: config, new: new)
-        if new.paths.access != config.paths.access { access = AccessControl(path: new.paths.access, logger: logger) }
-        if new.paths.auditLog != config.paths.auditLog {
-            audit.close()
-            audit = AuditLog(path: new.paths.auditLog, logger: logger)
-        } else {
-            audit.close()  // logrotate/newsyslog moved it away: a new file
-        }
+        let old = current
+        var plan = ReloadPlan(old: old.config, new: new)
+        let access = new.paths.access == old.config.paths.access ? old.access : AccessControl(path: new.paths.access, logger: logger)
+        let audit = new.paths.auditLog == old.config.paths.auditLog ? old.audit : AuditLog(path: new.paths.auditLog, logger: logger)
+        old.audit.close()  // a new file: moved, or logrotate/newsyslog moved it away
         audit.prepare()
         access.load()
+        update {
+            $0.access = access
+            $0.audit = audit
+        }
         if plan.pathsChanged {
             logger.warning("[paths] changed: restarting every console")
             await stopAll(reason: "console restarting: rttyd paths changed")
@@ -162,7 +178,8 @@ public final class Daemon: Service, @unchecked Sendable {
             plan = ReloadPlan(old: Config(), new: new)
         }
         for name in plan.removed {
-            guard let hub = hubs.removeValue(forKey: name) else { continue }
+            guard let hub = hubs[name] else { continue }
+            update { $0.hubs[name] = nil }
             try? await hub.loop.flatSubmit { hub.stop(reason: "console \(name) was removed from the configuration") }.get()
             logger.notice("console \(name) removed")
         }
@@ -190,7 +207,7 @@ public final class Daemon: Service, @unchecked Sendable {
         for hub in hubs.values {
             hub.loop.execute { hub.recheckAccess() }
         }
-        config = new
+        update { $0.config = new }
         audit.record(AuditEvent(time: WallClock.now(), kind: .reload))
         logger.notice("configuration reloaded: \(plan.added.count) added, \(plan.removed.count) removed, \(plan.changed.count) changed")
     }

@@ -33,6 +33,12 @@ public enum Signals {
         _ = kill(getpid(), SIGHUP)
     }
 
+    /// A write to a socket the peer closed fails with EPIPE instead of killing us: rttyctl
+    /// still reads the refusal a daemon sent before closing.
+    public static func ignoreBrokenPipe() {
+        _ = signal(SIGPIPE, SIG_IGN)
+    }
+
     /// ~^Z: stop ourselves as a shell's Ctrl-Z would.
     public static func stopSelf() {
         _ = kill(getpid(), SIGTSTP)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RTTYCore
 import RTTYSystem
+import SystemPackage
 
 @main
 struct RTTYCtl: ParsableCommand {
@@ -23,7 +24,20 @@ struct ControlOptions: ParsableArguments {
     var json = false
 
     /// Sends one request; returns the answer object, or exits with the daemon's error.
-    func request(_ words: [String]) throws -> [String: Any] {
+    func request(_ words: [String]) throws -> [String: Any] { try exchange(words).object }
+
+    /// Sends one request whose answer is one of RTTYCore's reply types.
+    func request<Reply: Decodable>(_ words: [String], as type: Reply.Type) throws -> Reply {
+        let answer = try exchange(words).data
+        do {
+            return try JSONDecoder().decode(Reply.self, from: answer)
+        } catch {
+            throw Failure("rttyd's answer to \(words[0]) is not what this rttyctl expects (\(error)); is rttyd older than rttyctl?")
+        }
+    }
+
+    /// The answer as sent (printed with --json) and as an object; throws unless it says ok.
+    private func exchange(_ words: [String]) throws -> (data: Data, object: [String: Any]) {
         let fd: FileDescriptorBox
         do {
             fd = FileDescriptorBox(try UnixSocket.connect(path: control))
@@ -40,7 +54,7 @@ struct ControlOptions: ParsableArguments {
         guard object["ok"] as? Bool == true else {
             throw Failure("rttyd: \(TerminalText.field(object["error"], default: "request refused"))")
         }
-        return object
+        return (answer, object)
     }
 }
 
@@ -237,57 +251,40 @@ struct Log: ParsableCommand {
     }
 }
 
+/// Answered by the daemon, from the ACL it loaded and its own decision function: the file
+/// is root:rtty 0640, and what the daemon has in force is what counts anyway.
 struct ACL: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the ACL's rules and problems, or check one user and console.",
+        abstract: "Show the ACL's rules and problems, or check one user and console (as rttyd sees them).",
         subcommands: [Show.self, Check.self], defaultSubcommand: Show.self)
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The effective rules, in the order they are tried.")
-        @OptionGroup var config: ConfigOption
+        static let configuration = CommandConfiguration(abstract: "The rules in force, in the order they are tried.")
+        @OptionGroup var options: ControlOptions
 
         func run() throws {
-            let path = try config.load().paths.access
-            let list = AccessList(parsing: (try? TextFile.read(path)) ?? "", file: path)
-            print("# \(path): the first line that matches user and console decides")
-            for rule in list.rules {
-                let who: String
-                switch rule.subject {
-                case .user(let name): who = name
-                case .group(let name): who = "%" + name
-                case .everyone: who = "*"
-                }
-                print("\(who)\t\(rule.consoles.joined(separator: ","))\t\(rule.rights.rawValue)\t# line \(rule.line)")
+            let listing = try options.request(["acl"], as: ControlACL.Listing.self)
+            guard !options.json else { return }
+            print("# \(listing.path): the first line that matches user and console decides")
+            for rule in listing.rules {
+                print("\(rule.who)\t\(rule.consoles.joined(separator: ","))\t\(rule.rights)\t# line \(rule.line)")
             }
-            for problem in list.problems { print("# problem: \(problem)") }
+            for problem in listing.problems { print("# problem: \(problem)") }
+            if let unreadable = listing.unreadable {
+                throw Failure("rttyd cannot read \(listing.path) (\(unreadable)): nobody but root gets in")
+            }
         }
     }
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What a user may do on a console, and which line decided.")
-        @OptionGroup var config: ConfigOption
+        @OptionGroup var options: ControlOptions
         @Argument(help: "User name.") var user: String
         @Argument(help: "Console name.") var console: String
 
         func run() throws {
-            let path = try config.load().paths.access
-            guard let uid = Accounts.userID(named: user) else { throw Failure("no user \(user) on this system") }
-            if uid == 0 {
-                print("\(user) \(console): rw (root is always allowed)")
-                return
-            }
-            let text: String
-            do {
-                text = try TextFile.read(path)
-            } catch {
-                print("\(user) \(console): none (\(path) cannot be read: \(error.errno); nobody but root gets in)")
-                return
-            }
-            let list = AccessList(parsing: text, file: path)
-            let primary = Accounts.primaryGroup(ofUser: user) ?? UInt32.max
-            let groups = Accounts.groups(ofUser: user, primary: primary).compactMap(Accounts.groupName)
-            let (rights, line) = list.decide(user: user, groups: groups, console: console)
-            print("\(user) \(console): \(rights.rawValue) (\(line.map { "\(path) line \($0)" } ?? "no line matches"))")
+            let check = try options.request(["acl-check", user, console], as: ControlACL.Check.self)
+            if !options.json { print("\(check.user) \(check.console): \(check.rights) (\(check.why))") }
         }
     }
 }
@@ -298,12 +295,23 @@ final class FileDescriptorBox {
     init(_ fd: SystemPackageFD) { self.fd = fd }
     deinit { try? fd.close() }
 
+    /// A daemon that refuses us answers and closes without reading our request: the write
+    /// may then fail (EPIPE), and the read end with a reset after the answer. Both are the
+    /// normal end of a refusal, whose answer says why.
     func exchange(_ request: String) throws -> Data {
-        _ = try Array(request.utf8).withUnsafeBytes { try fd.writeAll($0) }
+        Signals.ignoreBrokenPipe()
+        do {
+            _ = try Array(request.utf8).withUnsafeBytes { try fd.writeAll($0) }
+        } catch let error as Errno where error == .brokenPipe || error == .connectionReset {}
         var answer = Data()
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while Poll.readable(fd, timeoutMilliseconds: 10_000) {
-            let n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+            let n: Int
+            do {
+                n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+            } catch let error as Errno where error == .connectionReset && !answer.isEmpty {
+                return answer
+            }
             if n == 0 { return answer }
             answer.append(contentsOf: chunk.prefix(n))
         }

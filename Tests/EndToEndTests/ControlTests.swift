@@ -79,4 +79,94 @@ import Testing
         #expect(run.status != 0)
         #expect(run.stderr.contains("permission denied"), "\(run.stderr)")
     }
+
+    /// A peer the control socket refuses: it connects, waits for the daemon to speak first,
+    /// and only then writes its request. The refusal must come before the request is
+    /// written, and the daemon must never read it (its debug log shows every line it reads).
+    @Test(.enabled(if: AccessTests.needsRoot)) func controlSocketChecksThePeerBeforeReading() throws {
+        try #require(ProcessIdentity.isRoot, "run as root (CI does)")
+        let accounts = LocalAccounts()
+        let outsider = try accounts.user("peek")
+        let env = try TestEnvironment()
+        try env.writeConfig("[console.x]\nexec = [\"/bin/cat\"]\n[control]\nadmin_group = \"\(try accounts.group("admins"))\"\n")
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("rttyd running")
+        // Let the outsider reach the socket file, so that the daemon's own check is what refuses.
+        chmod(env.socketDir + "/control", 0o666)
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sys.argv[1])
+            s.settimeout(5)
+            try:
+                first = s.recv(65536)
+            except socket.timeout:
+                first = b""
+            print("before writing:", first.decode(errors="replace").strip())
+            try:
+                s.sendall(b"status MARKER-UNREAD\\n")
+                s.settimeout(5)
+                print("after writing:", s.recv(65536).decode(errors="replace").strip())
+            except OSError as error:
+                print("after writing:", error)
+            """
+        let run = try LocalAccounts.run(as: outsider.name, "/usr/bin/python3", ["-c", script, env.socketDir + "/control"])
+        #expect(run.stdout.contains("before writing: {\"ok\":false,\"error\":\"permission denied"), "\(run.stdout)\(run.stderr)")
+        try daemon.waitForLog("control: refused uid \(outsider.uid)")
+        #expect(try ControlClient.ask(env.socketDir + "/control", "status").hasPrefix("{\"ok\":true"))
+        try daemon.waitForLog("control: uid 0: \"status\"")
+        #expect(!daemon.stderr.contains("MARKER-UNREAD"), "the daemon read the refused peer's request:\n\(daemon.stderr)")
+        #expect(!run.stdout.contains("after writing: {"), "a second answer, to the request: \(run.stdout)")
+    }
+
+    /// A real admin-group member (not root) asks for the ACL, which is root-only 0640: the
+    /// daemon answers with what it loaded and decides, never an empty list.
+    @Test(.enabled(if: AccessTests.needsRoot)) func adminGroupMemberSeesTheDaemonsACL() throws {
+        try #require(ProcessIdentity.isRoot, "run as root (CI does)")
+        let accounts = LocalAccounts()
+        let admins = try accounts.group("admins")
+        let admin = try accounts.user("adm", groups: [admins])
+        let granted = try accounts.user("op")
+        let env = try TestEnvironment()
+        let acl = env.root + "/access"
+        try "# ops\n\(granted.name) x rw\nthis line is bad\n".write(toFile: acl, atomically: true, encoding: .utf8)
+        chmod(acl, 0o640)  // root:root: the admin cannot read it
+        try env.writeConfig("[console.x]\nexec = [\"/bin/cat\"]\n[control]\nadmin_group = \"\(admins)\"\n")
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("rttyd running")
+        let control = ["--control", env.socketDir + "/control"]
+        let rttyctl = { (arguments: [String]) in try LocalAccounts.run(as: admin.name, BuiltProducts.path("rttyctl"), arguments) }
+
+        let list = try rttyctl(["acl"] + control)
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("\(granted.name)\tx\trw\t# line 2"), "\(list.stdout)")
+        #expect(list.stdout.contains("# problem: \(acl):3: expected three fields"), "\(list.stdout)")
+
+        let check = try rttyctl(["acl", "check"] + control + [granted.name, "x"])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout == "\(granted.name) x: rw (\(acl) line 2)\n", "\(check.stdout)")
+        let denied = try rttyctl(["acl", "check"] + control + [admin.name, "x"])
+        #expect(denied.stdout == "\(admin.name) x: none (no line of \(acl) names this user and console)\n", "\(denied.stdout)")
+        let json = try rttyctl(["acl", "check", "--json"] + control + [granted.name, "x"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["ok"] as? Bool == true && object?["uid"] as? Int == Int(granted.uid) && object?["rights"] as? String == "rw")
+
+        // A user outside the admin group cannot even open the socket (0660, that group):
+        // an error and a failing exit status, never an empty list.
+        let outsider = try LocalAccounts.run(as: granted.name, BuiltProducts.path("rttyctl"), ["acl"] + control)
+        #expect(outsider.status != 0 && outsider.stdout.isEmpty, "\(outsider.stdout)")
+        #expect(outsider.stderr.contains("Permission denied"), "\(outsider.stderr)")
+        // No daemon to ask: the same.
+        let lost = try rttyctl(["acl", "--control", env.root + "/no-such-socket"])
+        #expect(lost.status != 0 && lost.stdout.isEmpty, "\(lost.stdout)")
+        #expect(lost.stderr.contains("cannot reach rttyd"), "\(lost.stderr)")
+        // The daemon cannot read the ACL either: said, and the exit status says so.
+        try FileManager.default.removeItem(atPath: acl)
+        daemon.signal(SIGHUP)
+        try daemon.waitForLog("configuration reloaded")
+        let gone = try rttyctl(["acl"] + control)
+        #expect(gone.status != 0 && gone.stderr.contains("nobody but root gets in"), "\(gone.stdout)\(gone.stderr)")
+        let none = try rttyctl(["acl", "check"] + control + [granted.name, "x"])
+        #expect(none.stdout.contains("x: none (\(acl) cannot be read"), "\(none.stdout)")
+    }
 }

@@ -15,6 +15,10 @@ enum BuiltProducts {
     }
 
     static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// The rttyd the tests start: RTTY_TEST_RTTYD names another build of it, e.g. one built
+    /// with ThreadSanitizer alone (docs/RELIABILITY.md), without rebuilding the tests so.
+    static var rttyd: String { ProcessInfo.processInfo.environment["RTTY_TEST_RTTYD"] ?? path("rttyd") }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
@@ -23,7 +27,7 @@ struct HarnessError: Error, CustomStringConvertible {
 }
 
 /// A temp directory holding one daemon's config, sockets and logs.
-final class TestEnvironment {
+final class TestEnvironment: Sendable {
     let root: String
     var socketDir: String { root + "/run" }
     var logDir: String { root + "/log" }
@@ -78,7 +82,7 @@ final class DaemonProcess: @unchecked Sendable {
     /// `launcher` runs rttyd through another program, e.g. ["/usr/bin/prlimit", "--nofile=48:48"].
     init(_ env: TestEnvironment, arguments: [String] = [], launcher: [String] = []) throws {
         self.env = env
-        let command = launcher + [BuiltProducts.path("rttyd"), "--config", env.configPath, "--log-level", "debug"] + arguments
+        let command = launcher + [BuiltProducts.rttyd, "--config", env.configPath, "--log-level", "debug"] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         process.standardError = stderrPipe

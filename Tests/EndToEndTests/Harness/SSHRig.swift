@@ -174,7 +174,7 @@ final class SSHRig {
     /// The built rttyctl against this rig's daemon, as root.
     func rttyctl(_ arguments: [String]) throws -> ProcessRun {
         let control = ["--control", env.socketDir + "/control"]
-        let words = arguments.first == "acl" ? arguments + ["--config", env.configPath] : Array(arguments.prefix(1)) + control + arguments.dropFirst()
+        let words = arguments + control
         return try ProcessRun.run(BuiltProducts.path("rttyctl"), words, input: "")
     }
 
