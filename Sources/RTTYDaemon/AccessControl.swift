@@ -54,8 +54,18 @@ final class AccessControl: Sendable {
         /// Root, the daemon's own user, or a member of `group` (the admin group): admission
         /// keeps slots for them (`Admission`).
         func isAdmin(_ uid: UInt32, group: String) -> Bool {
-            uid == 0 || uid == ProcessIdentity.effectiveUID || groups.contains(group)
+            AccessControl.isAdmin(uid, groups: groups, adminGroup: group)
         }
+    }
+
+    /// Who counts as an admin (rttyctl, admission's reserved slots), decided once: root,
+    /// the daemon's own user, or a member of the admin group.
+    static func isAdmin(_ uid: UInt32, groups: [String], adminGroup: String) -> Bool {
+        uid == 0 || uid == ProcessIdentity.effectiveUID || groups.contains(adminGroup)
+    }
+
+    static func isAdmin(uid: UInt32, adminGroup: String) -> Bool {
+        isAdmin(uid, groups: Accounts.userName(uid).map(Accounts.groupNames) ?? [], adminGroup: adminGroup)
     }
 
     func decide(uid: UInt32, console: String) -> Decision {
@@ -65,8 +75,7 @@ final class AccessControl: Sendable {
         guard let name = Accounts.userName(uid) else {
             return Decision(rights: .none, user: user, why: "uid \(uid) has no user name")
         }
-        let primary = Accounts.primaryGroup(ofUser: name) ?? UInt32.max
-        let groups = Accounts.groups(ofUser: name, primary: primary).compactMap(Accounts.groupName)
+        let groups = Accounts.groupNames(ofUser: name)
         let loaded = state.withLockedValue { $0 }
         let (rights, line) = loaded.list.decide(user: name, groups: groups, console: console)
         let why =

@@ -5,11 +5,7 @@ import RTTYSystem
 /// rttyctl requests (docs/PROTOCOL.md, "Control socket").
 extension Daemon {
     /// Only root, the daemon's own user and members of the admin group get an answer.
-    func isAdmin(uid: UInt32) -> Bool {
-        if uid == 0 || uid == ProcessIdentity.effectiveUID { return true }
-        guard let name = Accounts.userName(uid), let admin = Accounts.groupID(named: config.adminGroup) else { return false }
-        return Accounts.groups(ofUser: name, primary: Accounts.primaryGroup(ofUser: name) ?? UInt32.max).contains(admin)
-    }
+    func isAdmin(uid: UInt32) -> Bool { AccessControl.isAdmin(uid: uid, adminGroup: config.adminGroup) }
 
     /// Whether this peer may use the control socket at all, decided before a byte of its
     /// request is read (RequestServer); nil = it may.
@@ -101,7 +97,7 @@ extension Daemon {
             guard Accounts.userID(named: subject) != nil else {
                 return ControlReply.error("no user \(subject) on this system; create it first (useradd), then grant")
             }
-            groups = Accounts.groups(ofUser: subject, primary: Accounts.primaryGroup(ofUser: subject) ?? UInt32.max).compactMap(Accounts.groupName)
+            groups = Accounts.groupNames(ofUser: subject)
         }
         let known = running.hubs.keys.sorted()
         let isGlob = { (name: String) in name.contains(where: { "*?[".contains($0) }) }

@@ -40,6 +40,12 @@ public enum Accounts {
         return Array(list.prefix(Int(count)))
     }
 
+    /// The names of every group a user is in (primary and supplementary): what ACL lines
+    /// (`%group`) and the admin group are matched against, looked up one way everywhere.
+    public static func groupNames(ofUser name: String) -> [String] {
+        groups(ofUser: name, primary: primaryGroup(ofUser: name) ?? UInt32.max).compactMap(groupName)
+    }
+
     private typealias Lookup<Entry> = (inout Entry, inout [CChar], inout UnsafeMutablePointer<Entry>?) -> CInt
 
     private static func userEntry(_ lookup: Lookup<passwd>) -> (name: String, uid: UInt32, gid: UInt32)? {

@@ -69,8 +69,7 @@ struct ShellConsoles {
 
     init(config: Config, aclText: String, user: String) {
         let acl = AccessList(parsing: aclText, file: config.paths.access)
-        let primary = Accounts.primaryGroup(ofUser: user) ?? UInt32.max
-        let groups = Accounts.groups(ofUser: user, primary: primary).compactMap(Accounts.groupName)
+        let groups = Accounts.groupNames(ofUser: user)
         let isRoot = ProcessIdentity.realUID == 0
         allowed = config.consoles.compactMap { console in
             let rights = isRoot ? .rw : acl.decide(user: user, groups: groups, console: console.name).rights
