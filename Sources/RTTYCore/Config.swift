@@ -77,6 +77,10 @@ public struct Config: Equatable, Sendable {
         public var adminGroup = "rtty-admin"
         /// Per-session transcripts (asciicast v2) in the session directory.
         public var transcript: Bool
+        /// The most one transcript holds; the rest of its output is in the console log.
+        public var transcriptMaxBytes: Int
+        /// The most this console's transcripts hold together; the oldest go first.
+        public var transcriptKeepBytes: Int
         /// Direct TCP access (off unless configured).
         public var tcp: TCPAccess?
 
@@ -95,6 +99,8 @@ public struct Config: Equatable, Sendable {
             self.maxClients = defaults.maxClients
             self.maxClientsPerUser = defaults.maxClientsPerUser
             self.transcript = defaults.transcript
+            self.transcriptMaxBytes = defaults.transcriptMaxBytes
+            self.transcriptKeepBytes = defaults.transcriptKeepBytes
         }
     }
 
@@ -131,6 +137,10 @@ public struct Config: Equatable, Sendable {
         /// default 64 slots, so filling a console takes eight users, not one.
         public var maxClientsPerUser = 8
         public var transcript = true
+        /// 64 MiB: what `rttyctl replay` serves whole.
+        public var transcriptMaxBytes = 64 << 20
+        /// 1 GiB per console.
+        public var transcriptKeepBytes = 1 << 30
         public init() {}
     }
 

@@ -45,6 +45,8 @@ final class ConsoleHub: @unchecked Sendable {
     var transcriptOutput = Asciicast.Stream()
     /// Input held back while the device cannot take more (flow control, slow line).
     var inputPaused = false
+    /// Keeps this console's transcripts under transcript_keep_bytes (Transcript.swift).
+    var transcriptRetention = TranscriptRetention()
     /// The window size a client last gave an exec console, kept for its next run.
     var windowSize: (rows: Int, cols: Int)?
 
@@ -199,7 +201,9 @@ final class ConsoleHub: @unchecked Sendable {
         var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
         // Read-only sessions are not recorded: all they could see is in the console log.
         if config.transcript, !session.closing, session.rights == .readWrite {
-            let transcript = Transcript(directory: paths.sessionDir, session: session.id, logger: logger)
+            let open = Set(clients.compactMap { $0.transcript?.path })
+            transcriptRetention.prune(directory: paths.sessionDir, console: config.name, keep: config.transcriptKeepBytes, open: open, logger: logger)
+            let transcript = Transcript(directory: paths.sessionDir, session: session.id, maxBytes: config.transcriptMaxBytes, logger: logger)
             if transcript.begin(header: transcriptHeader(session)) {
                 session.transcript = transcript
                 details.append(("transcript", .text(transcript.path)))
@@ -337,13 +341,24 @@ final class ConsoleHub: @unchecked Sendable {
         }
         logger.info("client \(session.id) left: \(session.who), \(session.bytesIn) bytes in, \(session.bytesOut) bytes out")
         recordStart(session)
-        session.transcript?.close()
-        session.transcript = nil
-        guard session.isOnRecord else { return }  // a probe
-        record(
-            .sessionEnd, session, ("reason", .text(session.endReason ?? "client closed")),
+        var details: [(String, AuditEvent.Detail)] = [
+            ("reason", .text(session.endReason ?? "client closed")),
             ("duration", .seconds(WallClock.monotonicSeconds() - session.connectedAt)),
-            ("bytes_in", .number(session.bytesIn)), ("bytes_out", .number(session.bytesOut)))
+            ("bytes_in", .number(session.bytesIn)), ("bytes_out", .number(session.bytesOut)),
+        ]
+        if let transcript = session.transcript {
+            switch transcript.finish() {
+            case .kept: transcriptRetention.wrote(transcript.size)
+            case .cut(let kind):
+                transcriptRetention.wrote(transcript.size)
+                details.append(("transcript", .text("\(kind) cut at half of transcript_max_bytes \(config.transcriptMaxBytes)")))
+            case .removedNoInput: details.append(("transcript", .text("removed: the session typed nothing")))
+            case .failed: details.append(("transcript", .text("stopped by a write error")))
+            }
+            session.transcript = nil
+        }
+        guard session.isOnRecord else { return }  // a probe
+        record(.sessionEnd, session, details)
         if session.identity != nil && !session.isProbe {
             broadcast(notice: "\(session.who) disconnected")
         }

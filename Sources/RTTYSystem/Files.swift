@@ -110,6 +110,30 @@ public enum Files {
         try syscall("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
     }
 
+    /// Removes a file (not a directory); nothing if it is not there.
+    public static func removeFile(_ path: String) {
+        _ = unlink(path)
+    }
+
+    public struct Entry: Sendable {
+        public let name: String
+        public let size: Int
+        /// Modification time, seconds since the epoch.
+        public let modified: Double
+    }
+
+    /// The regular files in a directory, with size and modification time (links are not
+    /// followed), in no particular order.
+    public static func files(in directory: String) throws(SystemError) -> [Entry] {
+        var entries: [Entry] = []
+        for name in try list(directory) {
+            var st = stat()
+            guard fstatat(AT_FDCWD, directory + "/" + name, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+            entries.append(Entry(name: name, size: Int(st.st_size), modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9))
+        }
+        return entries
+    }
+
     /// Names in a directory (without . and ..), sorted.
     public static func list(_ directory: String) throws(SystemError) -> [String] {
         guard let dir = opendir(directory) else { throw SystemError("open directory", directory, Errno(rawValue: errno)) }

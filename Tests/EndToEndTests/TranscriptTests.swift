@@ -99,4 +99,55 @@ import Testing
         #expect(cat.stdout.contains("answer:ping"))
         #expect(cat.stdout.contains("café ready"))
     }
+
+    /// Transcripts are bounded: one session's at transcript_max_bytes, with a last event
+    /// that says where it was cut (a 100 MB paste made a 210 MB transcript); a console's
+    /// together at transcript_keep_bytes, the oldest removed; and a session that typed
+    /// nothing leaves no file (10,000 such sessions made 10,000 files).
+    @Test func transcriptsAreBoundedPerSessionAndPerConsoleAndSilentSessionsLeaveNone() throws {
+        let env = try TestEnvironment()
+        try env.writeConfig(
+            "[console.sh]\nexec = [\"/bin/cat\"]\n", defaults: "transcript_max_bytes = 65536\ntranscript_keep_bytes = 200000")
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("source open")
+        let sessions = env.logDir + "/sessions"
+        func casts() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: sessions)) ?? []).filter { $0.hasSuffix(".cast") } }
+        func size(_ name: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: sessions + "/" + name)[.size] as? Int) ?? 0 }
+        // 1 MiB of paste into one session.
+        let paste = String(repeating: "0123456789abcdef0123456789abcdef0123456789abcdef012345678\n", count: 18_000)
+        let big = try ClientTests.rtty(["--socket-dir", env.socketDir, "--timeout", "1", "sh"], input: paste + "end\n")
+        #expect(big.stdout.contains("end"), "\(big.stderr)")
+        let audit = env.logDir + "/audit.jsonl"
+        try waitUntil(timeout: 10, "the big session's end") { ((try? String(contentsOfFile: audit, encoding: .utf8)) ?? "").contains("cut at half of transcript_max_bytes") }
+        let cut = try #require(casts().first)
+        #expect(size(cut) <= 65536 + 1024, "a transcript of \(size(cut)) bytes")
+        let text = try String(contentsOfFile: sessions + "/" + cut, encoding: .utf8)
+        #expect(text.contains("transcript input cut at 32768 bytes"))
+        #expect(text.contains("transcript output cut at 32768 bytes"))
+        if let asciinema = Self.asciinema {
+            let played = try ProcessRun.run(asciinema, ["cat", sessions + "/" + cut], input: "")
+            #expect(played.status == 0 && played.stdout.contains("transcript input cut at"), "asciinema cat: \(played.stderr)")
+        }
+        // Twenty sessions that type nothing (but stay long enough to be on record): no files.
+        for _ in 0..<20 {
+            _ = try ClientTests.rtty(["--socket-dir", env.socketDir, "--timeout", "0.5", "sh"], input: "")
+        }
+        try waitUntil(timeout: 10, "twenty silent session ends: \(((try? String(contentsOfFile: audit, encoding: .utf8)) ?? "").suffix(3000))") {
+            ((try? String(contentsOfFile: audit, encoding: .utf8)) ?? "").components(separatedBy: "removed: the session typed nothing").count == 21
+        }
+        #expect(casts() == [cut])
+        // Ten sessions of 40 KB each: together they stay under 200,000 bytes, oldest first out.
+        let chunk = String(repeating: "x", count: 99) + "\n"
+        for n in 0..<10 {
+            _ = try ClientTests.rtty(["--socket-dir", env.socketDir, "--timeout", "0.5", "sh"], input: String(repeating: chunk, count: 200) + "session \(n)\n")
+        }
+        try waitUntil(timeout: 10, "the last session's end") {
+            ((try? String(contentsOfFile: audit, encoding: .utf8)) ?? "").split(separator: "\n").last?.contains("session-end") == true
+        }
+        let kept = casts()
+        let total = kept.reduce(0) { $0 + size($1) }
+        #expect(total < 200_000 + 65_536, "\(kept.count) transcripts, \(total) bytes")
+        #expect(!kept.contains(cut), "the oldest transcript was kept: \(kept.map { ($0, size($0)) })")
+        #expect(kept.count >= 3)
+    }
 }
