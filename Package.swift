@@ -18,15 +18,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // Pure decisions: frames, config, settings, escapes. No Glibc.
-        .target(
-            name: "RTTYCore",
-            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
-            swiftSettings: strict
-        ),
+        .target(name: "RTTYCore", dependencies: ["CRTTYTOML"], swiftSettings: strict),
+        // toml++ (Debian's libtomlplusplus-dev, header-only) behind a read-only C interface.
+        .target(name: "CRTTYTOML"),
         // C only where Swift cannot go: ucred, termios2, fork-to-exec under a pty.
         .target(name: "CRTTYShims"),
         // The only Swift that talks to the OS.
@@ -121,5 +118,6 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["RTTYCore", "RTTYSystem", .product(name: "SystemPackage", package: "swift-system")]
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -1,4 +1,3 @@
-import TOMLKit
 
 /// A config problem, named by file, line (where it can be found) and key.
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -40,10 +39,8 @@ public enum ConfigParser {
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigError(file: file, line: error.source.begin.line, key: nil, message: "TOML syntax: \(error.description)")
         } catch {
-            throw ConfigError(file: file, line: nil, key: nil, message: "TOML syntax: \(error)")
+            throw ConfigError(file: file, line: error.line, key: nil, message: "TOML syntax: \(error.description)")
         }
         var reader = Reader(file: file, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
         return try reader.read(root)
@@ -157,7 +154,7 @@ public enum ConfigParser {
         }
 
         private func readConsoles(_ table: TOMLTable, defaults: Config.Defaults) throws(ConfigError) -> [Config.Console] {
-            // TOMLKit does not keep file order: order by where each header appears.
+            // toml++ keeps keys sorted, not in file order: order by where each header appears.
             let names = table.keys.sorted { (headers["[console.\($0)]"] ?? 0) < (headers["[console.\($1)]"] ?? 0) }
             var consoles: [Config.Console] = []
             var sources: [String: String] = [:]
@@ -300,19 +297,19 @@ public enum ConfigParser {
             }
         }
 
-        private func int(_ value: TOMLValueConvertible?, _ name: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        private func int(_ value: TOMLValue?, _ name: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int? {
             guard let value else { return nil }
             guard let n = value.int else { throw fail(name, "expected an integer from \(range.lowerBound) to \(range.upperBound)") }
             guard range.contains(n) else { throw fail(name, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(n)") }
             return n
         }
 
-        private func bool(_ value: TOMLValueConvertible, _ name: String) throws(ConfigError) -> Bool {
+        private func bool(_ value: TOMLValue, _ name: String) throws(ConfigError) -> Bool {
             guard let b = value.bool else { throw fail(name, "expected true or false") }
             return b
         }
 
-        private func absolutePath(_ value: TOMLValueConvertible, _ name: String) throws(ConfigError) -> String {
+        private func absolutePath(_ value: TOMLValue, _ name: String) throws(ConfigError) -> String {
             guard let text = value.string else { throw fail(name, "expected a path in quotes") }
             guard text.hasPrefix("/") else { throw fail(name, "expected an absolute path, got \"\(text)\"") }
             guard !text.utf8.contains(0) else { throw fail(name, "path contains a NUL byte") }

@@ -1,4 +1,4 @@
-/// Checks a config's text before TOMLKit sees it. Its toml++ core asserts, aborting the
+/// Checks a config's text before toml++ sees it. toml++ (as built in TOMLKit, used before) asserted, aborting the
 /// program, when a key starts with a character no key can start with (found by fuzzing:
 /// `[ = x]`, `[#...]`, a backtick or a non-ASCII byte in a bare key), where it should
 /// report an error. A bad rtty.conf must be an error with a line number, never a crash of

@@ -79,6 +79,40 @@ import Testing
         if !HostileClientTests.underSanitizer { #expect(growth < 32 * 1024) }
     }
 
+    /// Thousands of reloads of a 40-console configuration leave rttyd's memory flat (the
+    /// TOML library used before kept every parsed document: 16-47 MB per 5,000 reloads).
+    @Test func thousandsOfReloadsLeaveMemoryFlat() throws {
+        let env = try TestEnvironment()
+        let consoles = (0..<40).map { "[console.c\($0)]\nexec = [\"/bin/cat\"]\nreplay_bytes = 4096\nmax_clients = 16\n" }.joined()
+        try env.writeConfig(consoles)
+        let daemon = try DaemonProcess(env, arguments: ["--log-level", "notice"])
+        try daemon.waitForLog("rttyd running")
+        let pid = daemon.process.processIdentifier
+        // Each reload appends one record of fixed length to the audit log: its size counts
+        // them without reading the growing log again and again.
+        let audit = env.logDir + "/audit.jsonl"
+        let recordLength = #"{"time":"2026-12-01T10:48:51.642Z","event":"reload"}"#.utf8.count + 1
+        func auditSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: audit)[.size] as? Int) ?? 0 }
+        func storm(_ count: Int) throws {
+            for _ in 0..<count {
+                let size = auditSize()
+                daemon.signal(SIGHUP)
+                let deadline = Date().addingTimeInterval(10)
+                while auditSize() < size + recordLength {
+                    guard Date() < deadline else { throw HarnessError("no reload record 10 s after SIGHUP; rttyd: \(daemon.stderr.suffix(500))") }
+                    usleep(200)
+                }
+            }
+        }
+        try storm(300)  // warm: allocator pools, caches
+        let rss = HostileClientTests.rssKiB(pid)
+        try storm(5000)
+        let growth = HostileClientTests.rssKiB(pid) - rss
+        print("5,000 reloads of 40 consoles: RSS \(rss) KiB -> +\(growth) KiB")
+        if !HostileClientTests.underSanitizer { #expect(growth < 8 * 1024, "RSS grew \(growth) KiB over 5,000 reloads") }
+        #expect(daemon.process.isRunning)
+    }
+
     @Test func clientCapRefusesWithANoticeAndAnAuditLine() throws {
         let rig = try PtyConsoleRig(defaults: "max_clients = 2")
         let a = try rig.client(who: "a@pts/1"), b = try rig.client(who: "b@pts/2")

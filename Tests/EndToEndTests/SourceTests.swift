@@ -29,6 +29,9 @@ import Testing
             #expect(!client.closed)
             socat = try Socat(pair)
             try client.waitForNotice(containing: "device back", timeout: 20)
+            // The console reopens its side as soon as that link appears, which may be before
+            // socat has made the guest's.
+            try waitUntil(timeout: 5, "socat's guest link") { FileManager.default.fileExists(atPath: guestSide) }
             guest = try FileHandle(forUpdating: URL(fileURLWithPath: guestSide))
             guest?.write("round \(round)\n".data(using: .utf8)!)
             try client.waitForData(containing: "round \(round)")
