@@ -13,6 +13,8 @@ import Testing
     /// "LEAKED-fdN" to each above 2 (a valid frame, so a client that gets it shows it as
     /// console output), prints one line per descriptor and then a summary, and waits.
     /// With `--wait` it starts on a line from its terminal; with `--exit` it ends after.
+    /// `--clean-exec PROGRAM ARGS...` instead runs PROGRAM with nothing open above 2 (so a
+    /// daemon's descriptors are all its own, not the test runner's).
     static let probeSource = #"""
         #include <errno.h>
         #include <fcntl.h>
@@ -22,6 +24,11 @@ import Testing
         #include <unistd.h>
 
         int main(int argc, char **argv) {
+            if (argc > 2 && strcmp(argv[1], "--clean-exec") == 0) {
+                for (int fd = 3; fd < 65536; fd++) close(fd);
+                execv(argv[2], argv + 2);
+                return 127;
+            }
             int wait_first = argc > 1 && strcmp(argv[1], "--wait") == 0;
             int exit_after = argc > 1 && strcmp(argv[1], "--exit") == 0;
             char line[64];
@@ -181,6 +188,69 @@ import Testing
         let kick = try Self.rttyctl(rig.env, ["kick", try Self.session(rig.env, who: "@pts/41")])
         #expect(kick.status == 0, "\(kick.stderr)")
         try rig.devClient.waitForClose(timeout: 5)
+    }
+
+    /// Every descriptor rttyd opens itself is close-on-exec from birth. The exceptions are
+    /// NIO's and cannot be reached (NIO hides them): its epoll descriptors, its accepted
+    /// sockets (accept4 without SOCK_CLOEXEC), its TCP listener and its connection to a
+    /// `unix` source. Closing everything in the exec child is what covers those.
+    @Test func daemonDescriptorsAreCloseOnExecExceptNIOs() throws {
+        let env = try TestEnvironment()
+        let helper = try CHelper.build("fdprobe", source: Self.probeSource, in: env)
+        let guest = try PtyGuest()
+        let vmSocket = env.root + "/vm.serial"
+        let vm = try Socat(["UNIX-LISTEN:\(vmSocket),fork", "EXEC:/bin/cat"])
+        try waitUntil(timeout: 5, "the VM socket") { Files.isSocket(vmSocket) }
+        let port = try SSHRig.freePort()
+        try env.writeConfig(
+            Rig.consoles(guest: guest.devicePath, vm: vmSocket) + "tcp = \"127.0.0.1:\(port)\"\n\n[console.cmd]\nexec = [\"/bin/cat\"]\n")
+        let daemon = try DaemonProcess(env, launcher: [helper, "--clean-exec"])
+        var tcpClient: Socat?
+        // The daemon first (see Rig.deinit), then the programs it was connected to.
+        defer {
+            _ = try? daemon.stop()
+            tcpClient?.stop()
+            vm.stop()
+        }
+        try daemon.waitForSockets(["dev", "vm", "cmd"])
+        try waitUntil(timeout: 10, "three sources open; stderr:\n\(daemon.stderr)") {
+            daemon.stderr.components(separatedBy: "source open").count > 3
+        }
+        let client = try ProtocolClient(socket: env.socket("dev"))
+        try client.identify("watcher@pts/46")
+        try client.waitForNotice(containing: "@pts/46 connected")
+        tcpClient = try Socat(["-u", "TCP:127.0.0.1:\(port)", "OPEN:/dev/null"])
+        try daemon.waitForLog("tcp@127.0.0.1")
+
+        // Unix listening sockets (flag __SO_ACCEPTCON in /proc/net/unix) are all ours. Read
+        // to the end: String(contentsOfFile:) stops after the first read of a proc file.
+        let table = try #require(FileHandle(forReadingAtPath: "/proc/net/unix")).readDataToEndOfFile()
+        let listening = Set(
+            String(decoding: table, as: UTF8.self).split(separator: "\n").dropFirst().compactMap { line -> String? in
+                let fields = line.split(separator: " ")
+                guard fields.count > 6, let flags = Int(fields[3], radix: 16), flags & 0x10000 != 0 else { return nil }
+                return "socket:[\(fields[6])]"
+            })
+        let pid = daemon.process.processIdentifier
+        var ownPaths = 0, ownListeners = 0
+        var leaks: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") {
+            guard let fd = Int(name), fd > 2,
+                let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(name)"),
+                let info = try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(name)", encoding: .utf8),
+                let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags:") }).flatMap({ Int($0.split(separator: "\t").last ?? "", radix: 8) })
+            else { continue }
+            let closeOnExec = flags & Int(O_CLOEXEC) != 0
+            if target.hasPrefix("/") { ownPaths += 1 }
+            if listening.contains(target) { ownListeners += 1 }
+            let nios = target == "anon_inode:[eventpoll]" || (target.hasPrefix("socket:") && !listening.contains(target))
+            if !closeOnExec && !nios {
+                leaks.append("\(fd) -> \(target)")
+            }
+        }
+        #expect(leaks.isEmpty, "rttyd holds descriptors without close-on-exec: \(leaks)")
+        #expect(ownPaths >= 6, "expected the device, ptys, logs and the audit log among rttyd's descriptors")
+        #expect(ownListeners >= 5, "expected three console sockets, the control and the report socket")
     }
 
     /// Variant: a program that drops its privileges (here to nobody, as a console command
