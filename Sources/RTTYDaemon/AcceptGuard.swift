@@ -4,6 +4,8 @@ import Glibc
 import NIOConcurrencyHelpers
 import NIOCore
 import RTTYCore
+import RTTYSystem
+import SystemPackage
 
 /// What a console's listener does when the process is out of file descriptors
 /// (RLIMIT_NOFILE) or the system is (ENFILE). Without it the listening socket stays
@@ -54,11 +56,9 @@ final class AcceptGuard: ChannelInboundHandler {
             let frame: [UInt8] = [0, UInt8(Frame.Kind.notice.rawValue), 0, UInt8(payload.count)] + payload
             while refused < 64 {
                 // The listening socket is non-blocking (NIO), so this never waits.
-                let client = accept(fd, nil, nil)
-                guard client >= 0 else { break }
-                _ = fcntl(client, F_SETFL, O_NONBLOCK)
-                _ = frame.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-                close(client)
+                guard let client = try? UnixSocket.accept(from: SystemPackage.FileDescriptor(rawValue: fd)) else { break }
+                _ = try? frame.withUnsafeBytes { try client.write($0) }
+                try? client.close()
                 refused += 1
             }
             return refused

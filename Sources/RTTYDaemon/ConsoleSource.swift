@@ -132,12 +132,20 @@ extension ConsoleHub {
         }
     }
 
-    /// Hands a tty or pty master to NIO. NIO takes a dup and hides it, so the original
-    /// stays ours for termios, BREAK and window size.
+    /// Hands a tty or pty master to NIO as two close-on-exec copies (one to read, one to
+    /// write: NIO's single-descriptor variant makes its own plain dup, which a program
+    /// started meanwhile would inherit). The original stays ours for termios, BREAK and
+    /// window size.
     private func adoptPipe(_ fd: SystemPackage.FileDescriptor, child: Int32?) {
-        let dup: SystemPackage.FileDescriptor
+        let input: SystemPackage.FileDescriptor, output: SystemPackage.FileDescriptor
         do {
-            dup = try fd.duplicate()
+            input = try fd.duplicateCloseOnExec()
+            do {
+                output = try fd.duplicateCloseOnExec()
+            } catch {
+                try? input.close()
+                throw error
+            }
         } catch {
             try? fd.close()
             if let child { Spawn.signal(child, SIGKILL_VALUE) }
@@ -151,12 +159,15 @@ extension ConsoleHub {
                     try channel.pipeline.syncOperations.addHandler(DeviceHandler(hub: self))
                 }
             }
-            .takingOwnershipOfDescriptor(inputOutput: dup.rawValue)
+            .takingOwnershipOfDescriptors(input: input.rawValue, output: output.rawValue)
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
                     self.sourceOpened(OpenSource(channel: channel, control: fd, child: child))
                 case .failure(let error):
+                    // Still ours to close when NIO refused them.
+                    try? input.close()
+                    try? output.close()
                     try? fd.close()
                     if let child { Spawn.terminate(child, grace: 0) }
                     self.sourceFailed("cannot watch the device: \(error)")

@@ -1,20 +1,15 @@
-import CRTTYShims
 import NIOCore
+import RTTYSystem
 
-#if os(Linux)
-/// The connecting process's credentials, read through NIO from the accepted socket
-/// (SO_PEERCRED). The uid is what access decisions use; nothing the client says counts.
-func peerCredentials(of channel: Channel) -> EventLoopFuture<rtty_ucred> {
+/// The connecting process's credentials, read through NIO from the accepted socket (the
+/// platform's peer-credential option; NIO does not expose the descriptor). The uid is what
+/// access decisions use; nothing the client says counts. Fails (closed) when the channel
+/// is not a socket or the kernel's answer cannot be decoded.
+func peerCredentials(of channel: Channel) -> EventLoopFuture<PeerCredentials> {
     guard let provider = channel as? SocketOptionProvider else {
         return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
     }
-    // SOL_SOCKET = 1, SO_PEERCRED = 17 on Linux.
-    return provider.unsafeGetSocketOption(level: SocketOptionLevel(1), name: SocketOptionName(17))
+    let option = PeerCredentials.socketOption
+    return provider.unsafeGetSocketOption(level: SocketOptionLevel(option.level), name: SocketOptionName(option.name))
+        .flatMapThrowing { (raw: PeerCredentials.RawOption) in try PeerCredentials(decoding: raw) }
 }
-#elseif os(FreeBSD)
-/// FreeBSD: LOCAL_PEERCRED gives a struct xucred; read through the C shim on a dup of the fd
-/// is not possible here (NIO hides the fd), so the xucred layout is read directly.
-func peerCredentials(of channel: Channel) -> EventLoopFuture<rtty_ucred> {
-    channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
-}
-#endif

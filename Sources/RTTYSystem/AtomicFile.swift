@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CRTTYShims
 import SystemPackage
 
 /// Edits of a small text file that readers never see half-done and concurrent editors
@@ -30,7 +31,7 @@ public enum AtomicFile {
         guard new != old else { return (old, new) }
 
         var template = Array((directory + "/." + name + ".XXXXXX").utf8CString)
-        let fd = try syscall("mkstemp", directory) { template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) } }
+        let fd = try syscall("mkstemp", directory) { template.withUnsafeMutableBufferPointer { rtty_mkstemp($0.baseAddress!) } }
         let temp = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do {
             defer { close(fd) }

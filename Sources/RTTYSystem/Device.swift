@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CRTTYShims
 import SystemPackage
 
 public enum Device {
@@ -30,12 +31,11 @@ public struct PtyPair: Sendable {
 }
 
 public enum Pty {
-    /// A new pty pair, both ends close-on-exec (for tests and tools).
+    /// A new pty pair, both ends close-on-exec from birth (for tests and tools; exec
+    /// consoles get theirs inside `Spawn.underPty`, from the same C function).
     public static func open() throws(SystemError) -> PtyPair {
         var master: CInt = -1, slave: CInt = -1
-        try syscall("openpty") { openpty(&master, &slave, nil, nil, nil) }
-        _ = fcntl(master, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(slave, F_SETFD, FD_CLOEXEC)
+        try syscall("open a pty") { rtty_open_pty(&master, &slave) }
         // ttyname(3) shares one buffer between threads; ttyname_r does not.
         var name = [CChar](repeating: 0, count: 256)
         let status = ttyname_r(slave, &name, name.count)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CRTTYShims
 import SystemPackage
 
 public enum UnixSocket {
@@ -69,6 +70,16 @@ public enum UnixSocket {
             throw error
         }
         return FileDescriptor(rawValue: raw)
+    }
+
+    /// One connection waiting on a listening socket, non-blocking and close-on-exec from
+    /// birth; nil when nobody is waiting.
+    public static func accept(from listener: FileDescriptor) throws(SystemError) -> FileDescriptor? {
+        do throws(SystemError) {
+            return FileDescriptor(rawValue: try syscall("accept on", "fd \(listener.rawValue)") { rtty_accept(listener.rawValue) })
+        } catch where error.errno == .resourceTemporarilyUnavailable || error.errno == .wouldBlock {
+            return nil
+        }
     }
 
     /// Removes a socket node (never any other kind of file).

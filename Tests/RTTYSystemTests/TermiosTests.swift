@@ -111,34 +111,6 @@ import Testing
     }
 }
 
-@Suite struct SpawnTests {
-    @Test func runsUnderAPtyAndReportsTheExitStatus() throws {
-        let child = try Spawn.underPty(["/bin/sh", "-c", "stty size; echo hi; exit 3"], environment: ["PATH=/bin:/usr/bin"], rows: 30, cols: 100)
-        defer { try? child.master.close() }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1024)
-        while Poll.readable(child.master, timeoutMilliseconds: 5000) {
-            guard let n = try? chunk.withUnsafeMutableBytes({ try child.master.read(into: $0) }), n > 0 else { break }
-            output += chunk.prefix(n)
-        }
-        let text = String(decoding: output, as: UTF8.self)
-        #expect(text.contains("30 100"))
-        #expect(text.contains("hi"))
-        var status: String?
-        for _ in 0..<200 where status == nil {
-            status = Spawn.reap(child.pid)
-            usleep(10_000)
-        }
-        #expect(status == "exited 3")
-    }
-
-    @Test func missingCommandIsAnError() {
-        #expect(throws: SystemError.self) {
-            try Spawn.underPty(["/nonexistent/command"], environment: [], rows: 24, cols: 80)
-        }
-    }
-}
-
 func run(_ path: String, _ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)

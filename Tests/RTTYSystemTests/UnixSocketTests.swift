@@ -22,7 +22,9 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["pbx"])
     }
 
-    @Test func peerCredentialsAreOurs() throws {
+    /// Both ways in: a plain descriptor (PeerCredentialsReader), and what NIO does for the
+    /// daemon, reading the option by level and name into the raw structure and decoding it.
+    @Test func peerCredentialsAreOursReadEitherWay() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let listener = try UnixSocket.listen(path: dir + "/s", group: nil, mode: 0o600)
@@ -30,8 +32,28 @@ import Testing
         let client = try UnixSocket.connect(path: dir + "/s")
         defer { try? client.close() }
         let creds = try PeerCredentialsReader.read(socket: client)
-        #expect(creds.uid == ProcessIdentity.effectiveUID)
-        #expect(creds.pid == ProcessIdentity.pid)
+        #expect(creds == PeerCredentials(pid: ProcessIdentity.pid, uid: ProcessIdentity.effectiveUID, gid: ProcessIdentity.effectiveGID))
+
+        var raw = PeerCredentials.RawOption()
+        var length = socklen_t(MemoryLayout<PeerCredentials.RawOption>.size)
+        let option = PeerCredentials.socketOption
+        #expect(getsockopt(client.rawValue, option.level, option.name, &raw, &length) == 0)
+        #expect(Int(length) == MemoryLayout<PeerCredentials.RawOption>.size)
+        #expect(try PeerCredentials(decoding: raw) == creds)
+    }
+
+    @Test func acceptedConnectionsAreCloseOnExecAndNonBlocking() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let listener = try UnixSocket.listen(path: dir + "/s", group: nil, mode: 0o600)
+        defer { try? listener.close() }
+        #expect(try UnixSocket.accept(from: listener) == nil, "nobody is waiting yet")
+        let client = try UnixSocket.connect(path: dir + "/s")
+        defer { try? client.close() }
+        let accepted = try #require(try UnixSocket.accept(from: listener))
+        defer { try? accepted.close() }
+        #expect(accepted.isCloseOnExec)
+        #expect(fcntl(accepted.rawValue, F_GETFL) & O_NONBLOCK != 0)
     }
 
     @Test func staleSocketIsReplacedLiveOneAndRegularFileRefused() throws {

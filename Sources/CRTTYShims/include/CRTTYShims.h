@@ -3,17 +3,54 @@
 
 #include <sys/types.h>
 
+#if defined(__FreeBSD__)
+#include <sys/param.h>
+#include <sys/ucred.h>
+#endif
+
 /// Layout of Linux's `struct ucred` (SO_PEERCRED), which Swift cannot see without
-/// _GNU_SOURCE; used to read the option through a socket-option API.
+/// _GNU_SOURCE.
 typedef struct {
     pid_t pid;
     uid_t uid;
     gid_t gid;
 } rtty_ucred;
 
-/// Peer credentials of a connected Unix socket (SO_PEERCRED on Linux,
-/// getpeereid/LOCAL_PEERCRED on FreeBSD). Returns 0 or -1 with errno set.
+/// A Unix socket's peer credentials as the kernel hands them out in a socket option: this
+/// platform's structure, so that its size is what the option needs (`struct ucred` on
+/// Linux, `struct xucred` on FreeBSD). Read it with any API that takes a level and a name
+/// (rtty_peercred_option), then decode it with rtty_peercred_decode.
+typedef struct {
+#if defined(__FreeBSD__)
+    struct xucred cred;
+#else
+    rtty_ucred cred;
+#endif
+} rtty_peercred_raw;
+
+/// Level and name of the peer-credential socket option: SOL_SOCKET/SO_PEERCRED on
+/// Linux, SOL_LOCAL (0)/LOCAL_PEERCRED (1) on FreeBSD.
+typedef struct {
+    int level;
+    int name;
+} rtty_sockopt;
+rtty_sockopt rtty_peercred_option(void);
+
+/// The peer's pid (-1 where the kernel does not say), uid and gid (the effective ones,
+/// as at connect time) from a raw option. Returns 0, or -1 with errno EPROTO for a
+/// structure this code does not know (FreeBSD: another cr_version, or no groups).
+int rtty_peercred_decode(const rtty_peercred_raw *raw, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/// Peer credentials of a connected Unix socket descriptor: the same option and the same
+/// decoding. Returns 0 or -1 with errno set.
 int rtty_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/// Accepts one waiting connection, non-blocking and close-on-exec from birth (accept4).
+/// Returns the descriptor, or -1 with errno set (EAGAIN: nobody waiting).
+int rtty_accept(int listener);
+
+/// mkstemp(3) with the new file close-on-exec from birth (mkostemp).
+int rtty_mkstemp(char *template_path);
 
 /// Sets input and output speed to any rate the driver accepts (termios2/BOTHER on
 /// Linux, a numeric speed_t on FreeBSD). Other termios fields are left alone.
@@ -29,9 +66,15 @@ long rtty_get_input_speed(int fd);
 /// cleared on Linux), which cfsetspeed alone does not do there.
 void rtty_input_speed_follows_output(unsigned int *c_cflag);
 
+/// A new pty pair, both ends close-on-exec from birth and neither our controlling
+/// terminal. Returns 0 or -1 with errno set.
+int rtty_open_pty(int *master_fd, int *slave_fd);
+
 /// Forks a child in a new session with the slave side of a new pty as its controlling
-/// terminal and stdio, then execs argv[0] (a path) with envp. The master is returned
-/// non-blocking and close-on-exec. Returns 0 or -1 with errno set.
+/// terminal and its descriptors 0-2, and nothing else open (every other descriptor is
+/// closed in the child, close-on-exec or not), then execs argv[0] (a path) with envp.
+/// The master is returned non-blocking and close-on-exec. All fork/exec of the daemon
+/// goes through here. Returns 0 or -1 with errno set (also when exec failed).
 int rtty_spawn_pty(const char *const argv[], const char *const envp[],
                    unsigned short rows, unsigned short cols,
                    int *master_fd, pid_t *child_pid);
