@@ -45,6 +45,10 @@ final class ConsoleHub: @unchecked Sendable {
     var transcriptOutput = Asciicast.Stream()
     /// Input held back while the device cannot take more (flow control, slow line).
     var inputPaused = false
+    /// Bytes written to the device and not yet taken (`deviceQueueLimit`).
+    var deviceQueued = 0
+    /// The line carries one BREAK at a time (ConsoleHub+Requests.swift).
+    var breakInProgress = false
     /// The window size a client last gave an exec console, kept for its next run.
     var windowSize: (rows: Int, cols: Int)?
 
@@ -239,9 +243,10 @@ final class ConsoleHub: @unchecked Sendable {
     }
 
     /// After an ACL reload: end the sessions that lost their rights, downgrade the others.
+    /// A TCP session answers to tcp_allow/tcp_rights, a socket session to the ACL.
     func recheckAccess() {
         for client in clients where client.admitted && !client.closing {
-            let decision = access.decide(uid: client.uid, console: config.name)
+            let decision = client.peerHost.map(tcpDecision) ?? access.decide(uid: client.uid, console: config.name)
             switch decision.rights {
             case .none:
                 client.endReason = "access revoked"
@@ -322,6 +327,7 @@ final class ConsoleHub: @unchecked Sendable {
     func enroll(_ session: ClientSession) {
         clients.append(session)
         session.admitted = true
+        if inputPaused { reads(session, false) }  // joins the others in waiting for the device
     }
 
     /// Called once the client's channel has closed (registered on its close future in
@@ -337,6 +343,7 @@ final class ConsoleHub: @unchecked Sendable {
         }
         logger.info("client \(session.id) left: \(session.who), \(session.bytesIn) bytes in, \(session.bytesOut) bytes out")
         recordStart(session)
+        endRuns(of: session)
         session.transcript?.close()
         session.transcript = nil
         guard session.isOnRecord else { return }  // a probe
