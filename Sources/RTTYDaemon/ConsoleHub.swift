@@ -253,6 +253,7 @@ final class ConsoleHub: @unchecked Sendable {
                 logger.notice("ending \(client.id) of \(client.userName): access revoked (\(decision.why))")
                 client.close(notice: "access to console \(config.name) was revoked")
             case .ro where client.rights == .readWrite:
+                logger.notice("\(client.id) of \(client.who) is now read-only (\(decision.why))")
                 client.rights = .readOnly
                 if writeLockHolder === client { writeLockHolder = nil }
                 client.notice("your access to console \(config.name) is now read-only")

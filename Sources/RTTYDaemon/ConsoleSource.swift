@@ -239,6 +239,7 @@ extension ConsoleHub {
         source = nil
         current.channel.close(promise: nil)
         release(current)
+        resumeInput()  // what held input back went with the channel (its close is not a loss)
     }
 
     /// Closes our descriptor and ends the command of an exec console off the event loop

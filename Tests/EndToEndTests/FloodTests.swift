@@ -108,6 +108,23 @@ import Testing
         #expect(rig.daemon.process.isRunning)
     }
 
+    /// A reload that reopens the device while input is held back (a new baud rate): the
+    /// old channel's queue goes with it, and everyone may type again, the clients attached
+    /// before the stall included.
+    @Test func aReconfigureDuringAStallLetsEveryClientTypeAgain() throws {
+        let rig = try TCPTests.Rig("tcp_mode = \"raw\"")
+        let typist = try Self.watcher(rig)
+        let flooder = try Flooder(unix: rig.env.socket("pbx"), index: 0)
+        #expect(flooder.flood(for: 1) > 0)
+        try rig.env.writeConfig("[console.pbx]\ndevice = \"\(rig.guest.devicePath)\"\ntcp = \"127.0.0.1:\(rig.port)\"\ntcp_mode = \"raw\"\nbaud = 19200\n")
+        rig.daemon.signal(SIGHUP)
+        try rig.daemon.waitForLog("console pbx reconfigured")
+        flooder.hangUp()
+        try typist.waitForNotice(containing: "disconnected")
+        try typist.type("typed after the reconfigure\r")
+        try rig.guest.waitFor("typed after the reconfigure\r", timeout: 20)
+    }
+
     static func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
 
     static func occurrences(of needle: [UInt8], in bytes: [UInt8]) -> Int {
@@ -156,9 +173,8 @@ import Testing
     }
 
     /// One read-write telnet client sends `requests` then "done"; once the device has the
-    /// "done" (so every request before it was handled) and a watcher has the summary, the
-    /// traces are counted: at most one report at once and two summaries (a second if the
-    /// flood outlasted the first window), the audit records accounting for every request.
+    /// "done" (so every request before it was handled) and the audit records account for
+    /// every request, the traces are counted: one report at once and a few summaries.
     static func telnetFlood(_ requests: [UInt8], count: Int, summary: String, notice: String, event: String, fields: [String], answered: ((TCPClient) throws -> Void)? = nil) throws -> TCPTests.Rig {
         let rig = try TCPTests.Rig("tcp_mode = \"telnet\"")
         let watcher = try Self.watcher(rig)
@@ -167,23 +183,31 @@ import Testing
         try flooder.write(requests + Array("done\r".utf8))
         try rig.guest.waitFor("done\r")
         try answered?(flooder)
-        try watcher.pump(timeout: 5) { $0.notices.contains { $0.contains(summary) } }
+        var accounted = 0
+        try waitUntil(timeout: 10, "the audit records to account for all \(count); they do for \(accounted):\n\(rig.audit)") {
+            accounted = Self.accounted(rig, event: event, fields: fields)
+            return accounted >= count
+        }
+        #expect(accounted == count, "the audit records account for \(accounted) of \(count):\n\(rig.audit)")
         try rig.guest.write("mark after the flood\r\n")
         try watcher.waitForData(containing: "mark after the flood")
         let seen = Self.traces(rig, watcher, notice: notice, marker: notice, event: event)
         print("\(FloodReport.count(count)) \(event) requests over telnet: \(seen)")
-        #expect(seen.notices.count <= 3 && seen.markers <= 3 && seen.records <= 3 && seen.logLines <= 3, "\(seen)")
+        // One at once, then a summary per window (0.25 or 0.3 s, doubling) the flood lasted:
+        // five covers a flood handled within 3.75 s, as on a loaded test machine.
+        #expect(seen.notices.count <= 5 && seen.markers <= 5 && seen.records <= 5 && seen.logLines <= 5, "\(seen)")
         #expect(seen.notices.contains { $0.contains(summary) }, "no summary with the count: \(seen.notices)")
-        let accounted = Self.accounted(rig, event: event, fields: fields)
-        #expect(accounted == count, "the audit records account for \(accounted) of \(count):\n\(rig.audit)")
         return rig
     }
 
-    /// 10,000 telnet BREAKs (IAC BRK) from one read-write client, in one write: one BREAK
-    /// reaches the line (a BREAK while one is in progress is dropped), and everyone hears of
-    /// the flood once, with its count.
-    @Test func tenThousandTelnetBreaksAreOneBreakAndOneCountedSummary() throws {
-        let breaks = [UInt8]((0..<10_000).flatMap { _ in [Telnet.IAC, Telnet.BRK] })
+    /// 10,000 telnet BREAKs from one read-write client, in one write (IAC BRK, or RFC 2217
+    /// SET-CONTROL BREAK-ON then BREAK-OFF): one BREAK reaches the line (a BREAK while one
+    /// is in progress is dropped), and everyone hears of the flood once, with its count.
+    @Test(arguments: ["IAC BRK", "RFC 2217"])
+    func tenThousandTelnetBreaksAreOneBreakAndOneCountedSummary(form: String) throws {
+        let setControl = { (value: UInt8) in [Telnet.IAC, Telnet.SB, Telnet.Option.comPort, 5, value, Telnet.IAC, Telnet.SE] }
+        let one = form == "IAC BRK" ? [Telnet.IAC, Telnet.BRK] : setControl(ComPort.Control.breakOn) + setControl(ComPort.Control.breakOff)
+        let breaks = [UInt8]((0..<10_000).flatMap { _ in one })
         _ = try Self.telnetFlood(breaks, count: 10_000, summary: "more dropped", notice: "BREAK", event: "break", fields: ["sent", "dropped"])
     }
 
