@@ -9,9 +9,11 @@ import Testing
 /// marker and an audit record (docs/RELIABILITY.md).
 @Suite struct FloodTests {
     /// The daemon's memory may grow this much while it holds input back: the device queue
-    /// (1 MiB), what each paused client had read when it was paused (up to 4 reads of
-    /// 64 KiB), and allocator slack. Unbounded, six clients took it up by 300 MB.
-    static let rssBoundKiB = 64 * 1024
+    /// (1 MiB), what the client being read when input was paused had read (a few reads of
+    /// 64 KiB), transcript buffers and allocator slack; held back, it grew 1-3 MB here.
+    /// Unbounded, six clients took it up by 250-290 MB into a stalled device and by 41 MB
+    /// into an exec console that drains slowly, which a looser bound (64 MiB) would miss.
+    static let rssBoundKiB = 16 * 1024
 
     static func rttyctl(_ rig: TCPTests.Rig, _ arguments: [String]) throws -> ProcessRun {
         try ProcessRun.run(BuiltProducts.path("rttyctl"), [arguments[0], "--control", rig.env.socketDir + "/control"] + arguments.dropFirst(), input: "")
@@ -106,6 +108,40 @@ import Testing
         try late.type("after the stall\r")
         try rig.guest.waitFor("after the stall\r", timeout: 30)
         #expect(rig.daemon.process.isRunning)
+    }
+
+    /// The same stall from a hung program: an exec console whose command prints a tick
+    /// every 100 ms and never reads its terminal. Six clients flood it in turn; the
+    /// daemon's memory stays bounded and the ticks keep reaching a watcher and the log.
+    @Test func anExecConsoleWhoseProgramNeverReadsHoldsBackEveryClient() throws {
+        let env = try TestEnvironment()
+        try env.writeConfig(#"[console.pbx]\#nexec = ["/bin/sh", "-c", "stty -echo; n=0; while :; do n=$((n+1)); echo tick $n; sleep 0.1; done"]\#n"#)
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("source open")
+        let watcher = try ProtocolClient(socket: env.socket("pbx"))
+        try watcher.waitForNotice(containing: "authorized")
+        try watcher.identify("watcher@pts/1")
+        try watcher.waitForData(containing: "tick")
+        let pid = daemon.process.processIdentifier
+        let before = HostileClientTests.rssKiB(pid)
+        var flooders: [Flooder] = []
+        var taken: [Int] = []
+        for index in 0..<6 {
+            let flooder = try Flooder(unix: env.socket("pbx"), index: index)
+            flooders.append(flooder)
+            taken.append(flooder.flood(for: 2))
+            watcher.clear()
+            try watcher.waitForData(containing: "tick")
+        }
+        let growth = HostileClientTests.rssKiB(pid) - before
+        print("exec console that never reads: six flooders took \(taken.map { $0 >> 10 }) KiB; RSS \(before) KiB -> +\(growth) KiB")
+        if !HostileClientTests.underSanitizer {
+            #expect(growth < Self.rssBoundKiB, "RSS grew by \(growth) KiB while the program did not read")
+        }
+        let log = { String(decoding: env.logContents("pbx"), as: UTF8.self) }
+        let ticks = log().components(separatedBy: "tick").count
+        try waitUntil(timeout: 5, "the console log to grow past \(ticks) ticks") { log().components(separatedBy: "tick").count > ticks }
+        #expect(daemon.process.isRunning)
     }
 
     /// A reload that reopens the device while input is held back (a new baud rate): the
