@@ -51,6 +51,13 @@ final class ClientSession: @unchecked Sendable {
     var tcpMode: Config.TCPAccess.Mode?
     /// "address port" of a TCP peer.
     var peerAddress: String?
+    /// Input dropped because the device queue was full, since the device last took input.
+    var inputDropped = 0
+    /// This session's runs of BREAKs and setting changes, reported coalesced.
+    var runs: [RequestRun: FloodReport] = [:]
+    var runTimers: [RequestRun: Scheduled<Void>] = [:]
+    /// The address alone: what tcp_allow and the per-address limit look at.
+    var peerHost: String? { peerAddress?.split(separator: " ").first.map(String.init) }
 
     init(id: String, channel: Channel, uid: UInt32, pid: Int32, userName: String, now: Double) {
         self.id = id

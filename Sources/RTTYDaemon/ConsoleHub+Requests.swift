@@ -5,6 +5,9 @@ import RTTYSystem
 /// What the console does with each client request (docs/PROTOCOL.md).
 extension ConsoleHub {
     static let breakDuration = TimeAmount.milliseconds(300)
+    /// Input accepted for the device but not yet taken by it. 1 MiB is over a minute of a
+    /// fast paste at 115200 baud; the clients' own socket buffers hold what comes after.
+    static let deviceQueueLimit = 1 << 20
 
     func handle(_ request: ClientRequest, payloadBytes: Int, from client: ClientSession) {
         guard clients.contains(where: { $0 === client }) else { return }
@@ -133,9 +136,14 @@ extension ConsoleHub {
             client.refuse("device is down (\(stateReason)); input dropped")
             return
         }
-        var buffer = source.channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        source.channel.writeAndFlush(buffer, promise: nil)
+        guard deviceQueued + bytes.count <= ConsoleHub.deviceQueueLimit else {
+            dropInput(bytes.count, from: client)
+            return
+        }
+        deviceQueued += bytes.count
+        let written = loop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in self.deviceQueued -= bytes.count }
+        source.channel.writeAndFlush(source.channel.allocator.buffer(bytes: bytes), promise: written)
     }
 
     var stateReason: String {
@@ -153,8 +161,22 @@ extension ConsoleHub {
         return true
     }
 
-    /// nil when applied; else why not, in words for the requester.
+    /// nil when applied; else why not, in words for the requester. A session's changes
+    /// are each applied (the reply to an RFC 2217 or rtty/1 client must tell the truth),
+    /// but told to the others coalesced (`FloodReport`).
     func changeError(_ text: String, client: ClientSession? = nil, admin: String = "rttyctl") -> String? {
+        let error = applySettings(text)
+        guard let client else {
+            if error == nil { announceSettings(by: admin, client: nil) }
+            return error
+        }
+        if reportsNow(.settings, from: client, dropped: error != nil) {
+            if let error { logger.warning("\(client.who): \(text): \(error)") } else { announceSettings(by: client.who, client: client) }
+        }
+        return error
+    }
+
+    private func applySettings(_ text: String) -> String? {
         let updated: LineSettings
         do {
             updated = try settings.applying(text)
@@ -174,34 +196,79 @@ extension ConsoleHub {
         } else {
             settings = updated  // applied when the device is reopened
         }
-        let by = " (by \(client?.who ?? admin))"
-        log?.mark("line settings now \(settings.short)\(by)")
-        record(.settings, client, ("settings", .text(settings.summary)))
-        broadcast(notice: "line settings now \(settings.short)\(by)")
-        broadcastExtended(.withText(.settings, settings.summary))
-        logger.notice("line settings now \(settings.summary)\(by)")
         return nil
     }
 
-    func sendBreak(by client: ClientSession?, admin: String = "rttyctl") {
-        if let client, !mayWrite(client, "BREAK") { return }
+    /// The settings now in force, to everyone, the console log and the audit log; `more`
+    /// counts the changes of a run told in one go.
+    func announceSettings(by who: String, client: ClientSession?, more: FloodReport.Tally = .init()) {
+        var by = "by \(who)"
+        var details: [(String, AuditEvent.Detail)] = [("settings", .text(settings.summary))]
+        if !more.isEmpty {
+            by += "; \(FloodReport.count(more.done)) more change\(more.done == 1 ? "" : "s")"
+            if more.dropped > 0 { by += ", \(FloodReport.count(more.dropped)) refused" }
+            details += [("changes", .number(more.done)), ("refused", .number(more.dropped))]
+        }
+        log?.mark("line settings now \(settings.short) (\(by))")
+        record(.settings, client, details)
+        broadcast(notice: "line settings now \(settings.short) (\(by))")
+        broadcastExtended(.withText(.settings, settings.summary))
+        logger.notice("line settings now \(settings.summary) (\(by))")
+    }
+
+    /// A timed BREAK. The line carries one at a time: one asked for while another is in
+    /// progress is dropped (it could only have lengthened it), so however many a client
+    /// sends, at most one reaches the line per `breakDuration`. Returns why nothing was sent.
+    @discardableResult
+    func sendBreak(by client: ClientSession?, admin: String = "rttyctl") -> String? {
+        if let client, !mayWrite(client, "BREAK") { return "read-only session" }
         guard let fd = source?.control else {
-            client?.refuse("cannot send BREAK: \(source == nil ? "device is down" : "a \(config.source.kind) console has no serial line")")
-            return
+            let why = "cannot send BREAK: \(source == nil ? "device is down" : "a \(config.source.kind) console has no serial line")"
+            client?.refuse(why)
+            return why
+        }
+        guard !breakInProgress else {
+            let why = "a BREAK is in progress on \(config.name); this one was dropped"
+            if let client, reportsNow(.breaks, from: client, dropped: true) { client.refuse(why) }
+            return why
         }
         do {
             try LineBreak.start(fd)
         } catch {
             client?.refuse("cannot send BREAK: \(error)")
-            return
+            return "cannot send BREAK: \(error)"
         }
-        loop.scheduleTask(in: ConsoleHub.breakDuration) { LineBreak.stop(fd) }
-        let by = client?.who ?? admin
-        log?.mark("BREAK (by \(by))")
+        breakInProgress = true
+        loop.scheduleTask(in: ConsoleHub.breakDuration) {
+            LineBreak.stop(fd)
+            self.breakInProgress = false
+        }
+        guard let client else {
+            announceBreak(by: admin, client: nil)
+            return nil
+        }
+        if reportsNow(.breaks, from: client, dropped: false) { announceBreak(by: client.who, client: client) }
+        return nil
+    }
+
+    private func announceBreak(by who: String, client: ClientSession?) {
+        log?.mark("BREAK (by \(who))")
         record(.breakSent, client)
         client?.notice("BREAK")
-        broadcast(notice: "BREAK sent by \(by)", except: client)
-        logger.notice("BREAK sent by \(by)")
+        broadcast(notice: "BREAK sent by \(who)", except: client)
+        logger.notice("BREAK sent by \(who)")
+    }
+
+    /// The rest of a run of BREAKs, in one notice, marker and record.
+    func announceBreaks(by client: ClientSession, more: FloodReport.Tally) {
+        let dropped = "\(FloodReport.count(more.dropped)) more dropped while one was on the line"
+        let text = more.done == 0
+            ? "BREAK by \(client.who): \(dropped)"
+            : "BREAK sent by \(client.who) \(FloodReport.count(more.done)) more time\(more.done == 1 ? "" : "s")\(more.dropped > 0 ? " (and \(dropped))" : "")"
+        log?.mark(text)
+        record(.breakSent, client, ("sent", .number(more.done)), ("dropped", .number(more.dropped)))
+        broadcast(notice: text)
+        logger.notice("\(text)")
     }
 
     private func resize(rows: Int, cols: Int, by client: ClientSession) {

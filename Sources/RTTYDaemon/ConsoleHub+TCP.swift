@@ -54,23 +54,17 @@ extension ConsoleHub {
         session.tcpMode = mode
         session.peerAddress = "\(address) \(channel.remoteAddress?.port ?? 0)"
         channel.closeFuture.whenComplete { _ in self.detach(session) }
-        guard let tcp = config.tcp else {
+        let decision = tcpDecision(address)
+        guard decision.rights != .none else {
+            logger.warning("refused TCP client \(address): \(decision.why)")
+            record(.denied, session, ("reason", .text(decision.why)))
             session.close(notice: nil)
             return session
         }
-        if !tcp.allow.isEmpty {
-            let bytes = IPNetwork.address(address) ?? []
-            guard tcp.allow.contains(where: { $0.contains(bytes) }) else {
-                logger.warning("refused TCP client \(address): not in tcp_allow")
-                record(.denied, session, ("reason", .text("\(address) is not in tcp_allow")))
-                session.close(notice: nil)
-                return session
-            }
-        }
         // No uid on TCP: the peer address stands for the user in the per-user limit.
-        let sameAddress = clients.count { $0.peerAddress?.split(separator: " ").first.map(String.init) == address }
+        let sameAddress = clients.count { $0.peerHost == address }
         guard admissionAllows(session, privileged: false, ownSessions: sameAddress) else { return session }
-        session.rights = tcp.readOnly ? .readOnly : .readWrite
+        session.rights = decision.rights == .ro ? .readOnly : .readWrite
         session.identity = session.who
         enroll(session)
         logger.info("client \(session.id) attached: \(session.who) (\(mode.rawValue), \(session.rights.rawValue))")
@@ -80,6 +74,22 @@ extension ConsoleHub {
             writeLockHolder = session
         }
         return session
+    }
+
+    /// What `tcp_allow` and `tcp_rights` give a TCP client at `address`: the one decision
+    /// for TCP, made when it connects and again after every reload, grant or revoke (the
+    /// user ACL has nothing to say about a peer that has no uid).
+    func tcpDecision(_ address: String) -> AccessControl.Decision {
+        guard let tcp = config.tcp else {
+            return AccessControl.Decision(rights: .none, user: "tcp", why: "console \(config.name) has no TCP access any more")
+        }
+        if !tcp.allow.isEmpty {
+            let bytes = IPNetwork.address(address) ?? []
+            guard tcp.allow.contains(where: { $0.contains(bytes) }) else {
+                return AccessControl.Decision(rights: .none, user: "tcp", why: "\(address) is not in tcp_allow")
+            }
+        }
+        return AccessControl.Decision(rights: tcp.readOnly ? .ro : .rw, user: "tcp", why: "tcp_rights \(tcp.readOnly ? "ro" : "rw")")
     }
 
     /// The recent output, once the client's side of the connection is set up.
@@ -95,9 +105,7 @@ extension ConsoleHub {
     func comPort(_ request: ComPort.Request, from client: ClientSession) -> [UInt8] {
         func apply(_ change: String) {
             guard mayWrite(client, "setting changes") else { return }
-            if let error = changeError(change, client: client) {
-                logger.warning("RFC 2217 \(change) from \(client.who): \(error)")
-            }
+            _ = changeError(change, client: client)  // a refusal is logged there, coalesced
         }
         let fd = source?.control
         switch request {
@@ -146,9 +154,7 @@ extension ConsoleHub {
             return settings.flow == .none ? C.noFlow : settings.flow == .xonxoff ? C.xonXoff : C.hardware
         case C.noFlow, C.xonXoff, C.hardware:
             let flow = value == C.noFlow ? "none" : value == C.xonXoff ? "xonxoff" : "rtscts"
-            if mayWrite(client, "setting changes"), let error = changeError("flow=\(flow)", client: client) {
-                logger.warning("RFC 2217 flow=\(flow) from \(client.who): \(error)")
-            }
+            if mayWrite(client, "setting changes") { _ = changeError("flow=\(flow)", client: client) }
             return control(C.queryFlow, from: client, fd: fd)
         case C.queryBreak, C.breakOff:
             return C.breakOff

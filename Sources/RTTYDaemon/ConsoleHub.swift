@@ -47,6 +47,10 @@ final class ConsoleHub: @unchecked Sendable {
     var inputPaused = false
     /// Keeps this console's transcripts under transcript_keep_bytes (Transcript.swift).
     var transcriptRetention = TranscriptRetention()
+    /// Bytes written to the device and not yet taken (`deviceQueueLimit`).
+    var deviceQueued = 0
+    /// The line carries one BREAK at a time (ConsoleHub+Requests.swift).
+    var breakInProgress = false
     /// The window size a client last gave an exec console, kept for its next run.
     var windowSize: (rows: Int, cols: Int)?
 
@@ -243,15 +247,17 @@ final class ConsoleHub: @unchecked Sendable {
     }
 
     /// After an ACL reload: end the sessions that lost their rights, downgrade the others.
+    /// A TCP session answers to tcp_allow/tcp_rights, a socket session to the ACL.
     func recheckAccess() {
         for client in clients where client.admitted && !client.closing {
-            let decision = access.decide(uid: client.uid, console: config.name)
+            let decision = client.peerHost.map(tcpDecision) ?? access.decide(uid: client.uid, console: config.name)
             switch decision.rights {
             case .none:
                 client.endReason = "access revoked"
                 logger.notice("ending \(client.id) of \(client.userName): access revoked (\(decision.why))")
                 client.close(notice: "access to console \(config.name) was revoked")
             case .ro where client.rights == .readWrite:
+                logger.notice("\(client.id) of \(client.who) is now read-only (\(decision.why))")
                 client.rights = .readOnly
                 if writeLockHolder === client { writeLockHolder = nil }
                 client.notice("your access to console \(config.name) is now read-only")
@@ -326,6 +332,7 @@ final class ConsoleHub: @unchecked Sendable {
     func enroll(_ session: ClientSession) {
         clients.append(session)
         session.admitted = true
+        if inputPaused { reads(session, false) }  // joins the others in waiting for the device
     }
 
     /// Called once the client's channel has closed (registered on its close future in
@@ -341,6 +348,7 @@ final class ConsoleHub: @unchecked Sendable {
         }
         logger.info("client \(session.id) left: \(session.who), \(session.bytesIn) bytes in, \(session.bytesOut) bytes out")
         recordStart(session)
+        endRuns(of: session)
         var details: [(String, AuditEvent.Detail)] = [
             ("reason", .text(session.endReason ?? "client closed")),
             ("duration", .seconds(WallClock.monotonicSeconds() - session.connectedAt)),

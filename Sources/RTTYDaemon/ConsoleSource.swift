@@ -250,6 +250,7 @@ extension ConsoleHub {
         source = nil
         current.channel.close(promise: nil)
         release(current)
+        resumeInput()  // what held input back went with the channel (its close is not a loss)
     }
 
     /// Closes our descriptor and ends the command of an exec console off the event loop
@@ -268,16 +269,39 @@ extension ConsoleHub {
         if writable { resumeInput() } else { pauseInput() }
     }
 
+    /// The device stopped taking input: no client's socket is read until it takes more, and
+    /// a client that attaches meanwhile starts held back too (`enroll`), so input waits in
+    /// the clients' own socket buffers, not in the daemon.
     private func pauseInput() {
         guard !inputPaused else { return }
         inputPaused = true
-        for client in clients { client.channel.setOption(.autoRead, value: false).whenFailure { _ in } }
+        for client in clients { reads(client, false) }
     }
 
     func resumeInput() {
         guard inputPaused else { return }
         inputPaused = false
-        for client in clients { client.channel.setOption(.autoRead, value: true).whenFailure { _ in } }
+        for client in clients {
+            reads(client, true)
+            if client.inputDropped > 0 {
+                logger.warning("\(client.who): \(client.inputDropped) bytes of input were dropped while the device was not taking any")
+                client.inputDropped = 0
+            }
+        }
+    }
+
+    func reads(_ client: ClientSession, _ on: Bool) {
+        client.channel.setOption(.autoRead, value: on).whenFailure { _ in }
+    }
+
+    /// The device queue is full. Held back, clients can only add what they had read when
+    /// input was paused, so this is a backstop (many clients at once): the input is
+    /// dropped, and the client told once per stall.
+    func dropInput(_ count: Int, from client: ClientSession) {
+        if client.inputDropped == 0 {
+            client.refuse("console \(config.name) is not taking input (\(deviceQueued) bytes wait for it); input dropped until it does")
+        }
+        client.inputDropped += count
     }
 }
 

@@ -180,8 +180,7 @@ extension ConsoleHub {
     /// nil on success, else why not.
     func adminBreak(by admin: String) -> String? {
         guard source?.control != nil else { return "cannot send BREAK on \(config.name): \(source == nil ? "device is down (\(stateReason))" : "a \(config.source.kind) console has no serial line")" }
-        sendBreak(by: nil, admin: admin)
-        return nil
+        return sendBreak(by: nil, admin: admin)
     }
 
     func adminChange(_ text: String, by admin: String) -> String? {
