@@ -18,7 +18,8 @@ extension Daemon {
             args.count == 2 || args[2] == "follow"
         else { return .line(ControlReply.error("usage: log CONSOLE LINES [follow] (LINES from 0 to \(Daemon.maxLogLines))")) }
         let running = config
-        guard running.console(named: args[0]) != nil else { return .line(ControlReply.error("no console \(args[0]); rttyctl status lists them")) }
+        guard let console = running.console(named: args[0]) else { return .line(ControlReply.error("no console \(args[0]); rttyctl status lists them")) }
+        guard console.log else { return .line(ControlReply.error("console \(args[0]) keeps no log (log = false in the configuration)")) }
         let path = running.paths.logDir + "/" + args[0] + ".log"
         let follow = args.count == 3
         let opened: ReadableFile
@@ -27,7 +28,7 @@ extension Daemon {
             opened = try ReadableFile(path)
             start = try Self.startOfLastLines(lines, in: opened)
         } catch {
-            return .line(ControlReply.error("cannot read the log of \(args[0]) (\(error)); is log = false set for it?"))
+            return .line(ControlReply.error("cannot read the log of \(args[0]): \(error)"))
         }
         return .stream { writer in
             var (file, offset) = (opened, start)

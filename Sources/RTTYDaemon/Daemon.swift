@@ -27,10 +27,8 @@ public final class Daemon: Service, @unchecked Sendable {
     /// Touched by `run()` only.
     private var control: RequestServer?
     private var reports: RequestServer?
-    /// `rttyctl reload` requests waiting for the outcome of the next reload. They ask for
-    /// it with SIGHUP, so that `run()` stays the one place reloads happen, one at a time.
-    private let reloadWaiters = NIOLockedValueBox<[CheckedContinuation<ReloadOutcome, Never>]>([])
-    private let stopped = NIOLockedValueBox(false)
+    /// `rttyctl reload` requests waiting for the next reload's outcome (Daemon+Reload.swift).
+    let reloadWaiters = NIOLockedValueBox(ReloadWaiters())
 
     var current: Running { running.withLockedValue { $0 } }
     var config: Config { current.config }
@@ -99,15 +97,11 @@ public final class Daemon: Service, @unchecked Sendable {
         logger.notice("rttyd running: \(hubs.count) consoles, sockets in \(config.paths.socketDir)")
         for await _ in hangups.cancelOnGracefulShutdown() {
             // Those who asked before this reload reads the config are told its outcome.
-            let waiting = reloadWaiters.withLockedValue { waiting in defer { waiting = [] }; return waiting }
+            let waiting = reloadWaiters.withLockedValue { $0.take() }
             let outcome = await reload()
             for waiter in waiting { waiter.resume(returning: outcome) }
         }
-        let waiting = stopped.withLockedValue { stopped in
-            stopped = true
-            return reloadWaiters.withLockedValue { waiting in defer { waiting = [] }; return waiting }
-        }
-        for waiter in waiting { waiter.resume(returning: ReloadOutcome(refused: "rttyd is stopping")) }
+        for waiter in reloadWaiters.withLockedValue({ $0.take(stopping: true) }) { waiter.resume(returning: .stopping) }
         logger.notice("rttyd stopping")
         await control?.stop(path: config.paths.control)
         await reports?.stop(path: config.paths.reportSocket)
@@ -168,18 +162,6 @@ public final class Daemon: Service, @unchecked Sendable {
 
     /// SIGHUP: a new config is applied only if it is entirely valid; consoles that did not
     /// change keep their device and their clients (their logs are reopened, for rotation).
-    /// Asks `run()` for a reload and waits for its outcome (`rttyctl reload`).
-    func requestReload() async -> ReloadOutcome {
-        await withCheckedContinuation { waiter in
-            let queued = stopped.withLockedValue { stopped in
-                guard !stopped else { return false }
-                reloadWaiters.withLockedValue { $0.append(waiter) }
-                return true
-            }
-            if queued { Signals.hangUpSelf() } else { waiter.resume(returning: ReloadOutcome(refused: "rttyd is stopping")) }
-        }
-    }
-
     private func reload() async -> ReloadOutcome {
         let new: Config
         do {
@@ -245,12 +227,4 @@ public final class Daemon: Service, @unchecked Sendable {
         logger.notice("\(outcome.summary)")
         return outcome
     }
-}
-
-/// What a reload did: refused (the configuration is invalid; nothing changed), or applied,
-/// with what changed and the consoles that could not be (re)started.
-struct ReloadOutcome: Sendable {
-    var refused: String?
-    var summary = ""
-    var problems: [String] = []
 }

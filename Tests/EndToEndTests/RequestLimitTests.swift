@@ -105,6 +105,36 @@ import Testing
         }
     }
 
+    /// The cap is per peer: an admin-group member holding 5,000 idle connections (as its
+    /// own uid, through setpriv) leaves root's requests answered at once.
+    @Test(.enabled(if: AccessTests.needsRoot && !HostileClientTests.underSanitizer)) func oneAdminsFloodLeavesOthersAnswered() throws {
+        try #require(ProcessIdentity.isRoot, "run as root (CI does)")
+        let accounts = LocalAccounts()
+        let admins = try accounts.group("admins")
+        let admin = try accounts.user("flood", groups: [admins])
+        // 4,096 descriptors: before, the flood alone used them all and root was refused too.
+        let rig = try PtyConsoleRig(extra: "[control]\nadmin_group = \"\(admins)\"", launcher: ["/usr/bin/prlimit", "--nofile=4096:4096"])
+        let control = rig.env.socketDir + "/control"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=\(admin.name)", "--regid=\(admin.name)", "--init-groups", "/usr/bin/python3", "-c", Self.floodScript, control, "5000"]
+        let stdin = Pipe(), report = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = report
+        try process.run()
+        defer {
+            try? stdin.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+        let counts = String(decoding: report.fileHandleForReading.availableDataUntilNewline(), as: UTF8.self).split(separator: " ").compactMap { Int($0) }
+        #expect(counts.first == 5000 && (counts.last ?? 0) >= 180, "held, told: \(counts)")
+        // The flooder's idle connections are still within their 5 s: root is answered anyway.
+        let started = Date()
+        let status = try ControlTests.rttyctl(["status", "--control", control])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+
     /// The same limit on the report socket, and a slow peer (one byte every 300 ms, never a
     /// newline) is cut off at the request deadline however often it sends.
     @Test func slowRequestIsCutOffAtTheDeadline() throws {
