@@ -23,12 +23,15 @@ public enum Asciicast {
 
         public init() {}
 
-        public mutating func quote<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        public mutating func quote<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String { "\"" + escape(bytes) + "\"" }
+
+        /// The same without the quotes: one chunk of a JSON string sent in pieces.
+        public mutating func escape<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
             var all = pending
             all.append(contentsOf: bytes)
             let whole = Self.completeLength(all)
             pending = Array(all[whole...])
-            return JSON.quote(String(decoding: all[..<whole], as: UTF8.self))
+            return JSON.escape(String(decoding: all[..<whole], as: UTF8.self))
         }
 
         /// How many bytes from the start end on a character boundary (an incomplete

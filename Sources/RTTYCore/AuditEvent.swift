@@ -74,8 +74,11 @@ public struct AuditEvent: Equatable, Sendable {
 
 /// The few JSON pieces rtty writes by hand (audit lines, control answers).
 public enum JSON {
-    public static func quote(_ text: String) -> String {
-        var out = "\""
+    public static func quote(_ text: String) -> String { "\"" + escape(text) + "\"" }
+
+    /// The inside of a JSON string, without its quotes (answers streamed in chunks).
+    public static func escape(_ text: String) -> String {
+        var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -92,7 +95,7 @@ public enum JSON {
                 }
             }
         }
-        return out + "\""
+        return out
     }
 
     public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }

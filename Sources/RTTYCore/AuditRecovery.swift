@@ -11,18 +11,18 @@ public enum AuditRecovery {
         public var started: String?
     }
 
-    /// Sessions started and never ended, in the order they started.
-    public static func openSessions(in text: String) -> [OpenSession] {
+    /// Sessions started and never ended, in the order they started, from the audit lines
+    /// that decoded (the reader skips and counts the others).
+    public static func openSessions(in records: some Sequence<AuditLine>) -> [OpenSession] {
         var open: [String: OpenSession] = [:]
         var order: [String] = []
-        for line in text.split(separator: "\n") where line.hasPrefix("{") {
-            guard let event = field("event", in: line), let session = field("session", in: line) else { continue }
-            if event == "session-start" {
+        for record in records {
+            guard let session = record.session else { continue }
+            if record.event == AuditEvent.Kind.sessionStart.rawValue {
                 open[session] = OpenSession(
-                    session: session, console: field("console", in: line), uid: field("uid", in: line).flatMap { UInt32($0) },
-                    user: field("user", in: line), from: field("from", in: line), started: field("time", in: line))
+                    session: session, console: record.console, uid: record.uid, user: record.user, from: record.from, started: record.time)
                 order.append(session)
-            } else if event == "session-end" {
+            } else if record.event == AuditEvent.Kind.sessionEnd.rawValue {
                 open[session] = nil
             }
         }

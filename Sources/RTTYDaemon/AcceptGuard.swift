@@ -20,11 +20,16 @@ final class AcceptGuard: ChannelInboundHandler {
     /// The reserve: /dev/null kept open, shared by every console.
     private static let reserve = NIOLockedValueBox<CInt>(open("/dev/null", O_RDONLY | O_CLOEXEC))
 
-    private let hub: ConsoleHub
+    /// Told how many waiting clients were refused, and the error (logs and audit it).
+    private let report: (_ refused: Int, _ error: String) -> Void
     private let listenFD: CInt?
 
-    init(hub: ConsoleHub, listenFD: CInt?) {
-        self.hub = hub
+    convenience init(hub: ConsoleHub, listenFD: CInt?) {
+        self.init(listenFD: listenFD) { hub.outOfDescriptors(refused: $0, error: $1) }
+    }
+
+    init(listenFD: CInt?, report: @escaping (_ refused: Int, _ error: String) -> Void) {
+        self.report = report
         self.listenFD = listenFD
         _ = Self.reserve.withLockedValue { $0 }  // opened now, while descriptors are free
     }
@@ -35,7 +40,7 @@ final class AcceptGuard: ChannelInboundHandler {
             return
         }
         let refused = listenFD.map(Self.refuseWaiting) ?? 0
-        hub.outOfDescriptors(refused: refused, error: "\(ioError)")
+        report(refused, "\(ioError)")
         // Stop accepting for a moment: the socket stays readable while clients wait, and
         // NIO would otherwise try again at once, forever.
         let channel = context.channel

@@ -17,9 +17,27 @@ extension Daemon {
     }
 
     /// One control-socket request line from rttyctl, from a peer `controlRefusal` let in.
-    func controlRequest(_ line: String, uid: UInt32) async -> String {
+    /// What reads a file of any size is streamed; a reload is answered with its outcome.
+    func controlRequest(_ line: String, uid: UInt32) async -> RequestAnswer {
         logger.info("control: uid \(uid): \(JSON.quote(line))")
-        return await control(line.split(separator: " ").map(String.init), by: Accounts.userName(uid) ?? "uid\(uid)")
+        let words = line.split(separator: " ").map(String.init)
+        let args = Array(words.dropFirst())
+        switch words.first {
+        case "sessions":
+            return sessionRecords(args)
+        case "transcript":
+            guard args.count == 1 else { return .line(ControlReply.error("usage: transcript SESSION")) }
+            return transcript(args[0])
+        case "log":
+            return consoleLog(args)
+        case "reload":
+            guard args.isEmpty else { return .line(ControlReply.error("usage: reload (it takes no arguments)")) }
+            let outcome = await requestReload()
+            if let refused = outcome.refused { return .line(ControlReply.error(refused)) }
+            return .line(ControlReply.ok([("summary", JSON.quote(outcome.summary)), ("problems", JSON.array(outcome.problems.map(JSON.quote)))]))
+        default:
+            return .line(await control(words, by: Accounts.userName(uid) ?? "uid\(uid)"))
+        }
     }
 
     func control(_ words: [String], by admin: String) async -> String {
@@ -69,14 +87,6 @@ extension Daemon {
         case "acl-check":
             guard args.count == 2 else { return ControlReply.error("usage: acl-check USER CONSOLE") }
             return aclCheck(user: args[0], console: args[1])
-        case "sessions":
-            return sessionRecords(args)
-        case "transcript":
-            guard args.count == 1 else { return ControlReply.error("usage: transcript SESSION") }
-            return transcript(args[0])
-        case "reload":
-            Signals.hangUpSelf()
-            return ControlReply.ok([("note", JSON.quote("reload requested; the daemon log says what changed"))])
         default:
             return ControlReply.error("unknown request \(command); rttyctl --help lists the commands")
         }

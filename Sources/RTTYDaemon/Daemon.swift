@@ -27,6 +27,8 @@ public final class Daemon: Service, @unchecked Sendable {
     /// Touched by `run()` only.
     private var control: RequestServer?
     private var reports: RequestServer?
+    /// `rttyctl reload` requests waiting for the next reload's outcome (Daemon+Reload.swift).
+    let reloadWaiters = NIOLockedValueBox(ReloadWaiters())
 
     var current: Running { running.withLockedValue { $0 } }
     var config: Config { current.config }
@@ -60,7 +62,11 @@ public final class Daemon: Service, @unchecked Sendable {
         }
         // Sessions a killed predecessor left open; closed once our sockets are bound (so no
         // other rttyd is serving them).
-        let leftOpen = AuditRecovery.openSessions(in: (try? TextFile.tail(config.paths.auditLog, maxBytes: Daemon.maxAuditScan)) ?? "")
+        let audited = AuditReader.sessionBounds(config.paths.auditLog, maxBytes: Daemon.maxAuditScan)
+        if audited.skipped > 0 {
+            logger.warning("\(audited.skipped) lines of \(config.paths.auditLog) are not audit records and were skipped looking for sessions left open")
+        }
+        let leftOpen = AuditRecovery.openSessions(in: audited.records)
         do {
             for console in config.consoles {
                 try await startConsole(console, paths: config.paths)
@@ -71,7 +77,7 @@ public final class Daemon: Service, @unchecked Sendable {
             cleanUp()
             throw error
         }
-        let controlServer = RequestServer(refusal: { [self] uid in controlRefusal(uid: uid) }) { [self] line, uid in
+        let controlServer = RequestServer(name: "control", logger: logger, refusal: { [self] uid in controlRefusal(uid: uid) }) { [self] line, uid in
             await controlRequest(line, uid: uid)
         }
         do {
@@ -81,7 +87,7 @@ public final class Daemon: Service, @unchecked Sendable {
             logger.error("no control socket, rttyctl will not work: \(config.paths.control): \(error)")
         }
         // Anyone who can open the report socket (its group) may report; the uid is the kernel's.
-        let reportServer = RequestServer(refusal: { _ in nil }) { [self] line, uid in shellReport(line, uid: uid) }
+        let reportServer = RequestServer(name: "report", logger: logger, refusal: { _ in nil }) { [self] line, uid in .line(shellReport(line, uid: uid)) }
         do {
             try await reportServer.start(path: config.paths.reportSocket, group: Accounts.groupID(named: config.defaults.group), on: group.next())
             reports = reportServer
@@ -90,8 +96,12 @@ public final class Daemon: Service, @unchecked Sendable {
         }
         logger.notice("rttyd running: \(hubs.count) consoles, sockets in \(config.paths.socketDir)")
         for await _ in hangups.cancelOnGracefulShutdown() {
-            await reload()
+            // Those who asked before this reload reads the config are told its outcome.
+            let waiting = reloadWaiters.withLockedValue { $0.take() }
+            let outcome = await reload()
+            for waiter in waiting { waiter.resume(returning: outcome) }
         }
+        for waiter in reloadWaiters.withLockedValue({ $0.take(stopping: true) }) { waiter.resume(returning: .stopping) }
         logger.notice("rttyd stopping")
         await control?.stop(path: config.paths.control)
         await reports?.stop(path: config.paths.reportSocket)
@@ -152,14 +162,16 @@ public final class Daemon: Service, @unchecked Sendable {
 
     /// SIGHUP: a new config is applied only if it is entirely valid; consoles that did not
     /// change keep their device and their clients (their logs are reopened, for rotation).
-    private func reload() async {
+    private func reload() async -> ReloadOutcome {
         let new: Config
         do {
             new = try Daemon.loadConfig(configPath)
         } catch {
-            logger.error("reload refused, keeping the running configuration: \(error)")
-            return
+            let outcome = ReloadOutcome(refused: "reload refused, keeping the running configuration: \(error)")
+            logger.error("\(outcome.refused ?? "")")
+            return outcome
         }
+        var outcome = ReloadOutcome()
         let old = current
         var plan = ReloadPlan(old: old.config, new: new)
         let access = new.paths.access == old.config.paths.access ? old.access : AccessControl(path: new.paths.access, logger: logger)
@@ -190,6 +202,7 @@ public final class Daemon: Service, @unchecked Sendable {
                 logger.notice("console \(console.name) reconfigured")
             } catch {
                 logger.error("console \(console.name): \(error)")
+                outcome.problems.append("console \(console.name): \(error)")
             }
         }
         for console in plan.added {
@@ -198,6 +211,7 @@ public final class Daemon: Service, @unchecked Sendable {
                 logger.notice("console \(console.name) added")
             } catch {
                 logger.error("console \(console.name) not started: \(error)")
+                outcome.problems.append("console \(console.name) not started: \(error)")
             }
         }
         for name in plan.unchanged {
@@ -209,6 +223,8 @@ public final class Daemon: Service, @unchecked Sendable {
         }
         update { $0.config = new }
         audit.record(AuditEvent(time: WallClock.now(), kind: .reload))
-        logger.notice("configuration reloaded: \(plan.added.count) added, \(plan.removed.count) removed, \(plan.changed.count) changed")
+        outcome.summary = "configuration reloaded: \(plan.added.count) added, \(plan.removed.count) removed, \(plan.changed.count) changed"
+        logger.notice("\(outcome.summary)")
+        return outcome
     }
 }

@@ -36,15 +36,40 @@ struct ControlOptions: ParsableArguments {
         }
     }
 
-    /// The answer as sent (printed with --json) and as an object; throws unless it says ok.
-    private func exchange(_ words: [String]) throws -> (data: Data, object: [String: Any]) {
-        let fd: FileDescriptorBox
+    /// A streamed answer (`log`): its first line is the JSON answer; what follows is given
+    /// to `body` chunk by chunk as it arrives, until the daemon closes (with `follow`, as
+    /// long as it takes).
+    func stream(_ words: [String], follow: Bool, _ body: ([UInt8]) throws -> Void) throws {
+        let fd = try connect()
+        var header = Data()
+        var started = false
+        try fd.exchange(words.joined(separator: " ") + "\n", waitForever: follow) { chunk in
+            guard !started else { return try body(chunk) }
+            header += chunk
+            guard let newline = header.firstIndex(of: 10) else { return }
+            started = true
+            _ = try check(Data(header[...newline]))
+            if newline + 1 < header.endIndex { try body(Array(header[(newline + 1)...])) }
+        }
+        if !started { _ = try check(header) }
+    }
+
+    private func connect() throws -> FileDescriptorBox {
         do {
-            fd = FileDescriptorBox(try UnixSocket.connect(path: control))
+            return FileDescriptorBox(try UnixSocket.connect(path: control))
         } catch {
             throw Failure("cannot reach rttyd at \(control): \(error.errno) (is rttyd running? use --control PATH for another daemon)")
         }
-        let answer = try fd.exchange(words.joined(separator: " ") + "\n")
+    }
+
+    /// The answer as sent (printed with --json) and as an object; throws unless it says ok.
+    private func exchange(_ words: [String]) throws -> (data: Data, object: [String: Any]) {
+        var answer = Data()
+        try connect().exchange(words.joined(separator: " ") + "\n") { answer += $0 }
+        return (answer, try check(answer))
+    }
+
+    private func check(_ answer: Data) throws -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else {
             throw Failure("rttyd sent an answer that is not JSON: \(TerminalText.escaped(answer.prefix(200)))")
         }
@@ -54,7 +79,7 @@ struct ControlOptions: ParsableArguments {
         guard object["ok"] as? Bool == true else {
             throw Failure("rttyd: \(TerminalText.field(object["error"], default: "request refused"))")
         }
-        return (answer, object)
+        return object
     }
 }
 
@@ -201,53 +226,50 @@ struct Revoke: ParsableCommand {
 }
 
 struct Reload: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Make rttyd re-read its configuration and ACL (as SIGHUP does).")
+    static let configuration = CommandConfiguration(
+        abstract: "Make rttyd re-read its configuration and ACL (as SIGHUP does) and say how it went.")
     @OptionGroup var options: ControlOptions
 
     func run() throws {
-        _ = try options.request(["reload"])
-        if !options.json { print("reload requested") }
-    }
-}
-
-struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: "rttyd's configuration file (for the log and ACL paths).")
-    var config: String = "/etc/rtty/rtty.conf"
-
-    func load() throws -> Config {
-        let text: String
-        do {
-            text = try TextFile.read(config)
-        } catch {
-            throw Failure("cannot read \(config): \(error.errno); use --config FILE")
-        }
-        return try ConfigParser.parse(text, file: config)
+        let answer = try options.request(["reload"])
+        let problems = (answer["problems"] as? [Any] ?? []).map { TerminalText.field($0) }
+        if !options.json { print(TerminalText.field(answer["summary"], default: "configuration reloaded")) }
+        guard problems.isEmpty else { throw Failure("reloaded, but: " + problems.joined(separator: "; ")) }
     }
 }
 
 struct Log: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the end of a console's log; -f keeps following it.")
-    @OptionGroup var config: ConfigOption
+    static let configuration = CommandConfiguration(
+        abstract: "Print the end of a console's log (through rttyd); -f keeps following it.",
+        discussion: "What the guest printed is made safe for a terminal: text, CR, LF, TAB and SGR colours pass; other escape sequences and controls are shown, as \\e]52;... (--raw: the bytes as they are).")
+    @OptionGroup var options: ControlOptions
     @Argument(help: "The console.") var console: String
     @Option(name: .short, help: "Lines to print.") var n: Int = 20
     @Flag(name: .short, help: "Follow the log as it grows.") var f = false
+    @Flag(name: .long, help: "The log's bytes as they are, escape sequences and all.") var raw = false
 
     func validate() throws {
-        guard n >= 0 else { throw ValidationError("-n must be 0 or more") }
+        guard (0...100_000).contains(n) else { throw ValidationError("-n must be from 0 to 100000") }
     }
 
     func run() throws {
-        let parsed = try config.load()
-        guard parsed.console(named: console) != nil else { throw Failure("no console \(console) in \(config.config)") }
-        let path = parsed.paths.logDir + "/" + console + ".log"
-        var arguments = ["-n", String(n)]
-        if f { arguments.append("-F") }
-        let tail = Process()
-        tail.executableURL = URL(fileURLWithPath: "/usr/bin/tail")
-        tail.arguments = arguments + [path]
-        try tail.run()
-        tail.waitUntilExit()
-        if tail.terminationStatus != 0 { throw ExitCode(tail.terminationStatus) }
+        var filter = TerminalFilter()
+        try options.stream(["log", console, String(n)] + (f ? ["follow"] : []), follow: f) { bytes in
+            try Output.write(raw ? bytes : filter.feed(bytes))
+        }
+        if !raw { try Output.write(filter.finish()) }
+    }
+}
+
+/// Standard output, written at once (a followed log is seen as it comes).
+enum Output {
+    static func write(_ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data(bytes))
+        } catch {
+            throw ExitCode(1)  // the reader went away (a pipe to head, say)
+        }
     }
 }
 
@@ -297,23 +319,25 @@ final class FileDescriptorBox {
 
     /// A daemon that refuses us answers and closes without reading our request: the write
     /// may then fail (EPIPE), and the read end with a reset after the answer. Both are the
-    /// normal end of a refusal, whose answer says why.
-    func exchange(_ request: String) throws -> Data {
+    /// normal end of a refusal, whose answer says why. The answer goes to `received` as it
+    /// arrives; the daemon must say something every 10 s unless `waitForever` (a follow).
+    func exchange(_ request: String, waitForever: Bool = false, _ received: ([UInt8]) throws -> Void) throws {
         Signals.ignoreBrokenPipe()
         do {
             _ = try Array(request.utf8).withUnsafeBytes { try fd.writeAll($0) }
         } catch let error as Errno where error == .brokenPipe || error == .connectionReset {}
-        var answer = Data()
+        var heard = false
         var chunk = [UInt8](repeating: 0, count: 65_536)
-        while Poll.readable(fd, timeoutMilliseconds: 10_000) {
+        while Poll.readable(fd, timeoutMilliseconds: waitForever && heard ? -1 : 10_000) {
             let n: Int
             do {
                 n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
-            } catch let error as Errno where error == .connectionReset && !answer.isEmpty {
-                return answer
+            } catch let error as Errno where error == .connectionReset && heard {
+                return
             }
-            if n == 0 { return answer }
-            answer.append(contentsOf: chunk.prefix(n))
+            if n == 0 { return }
+            heard = true
+            try received(Array(chunk.prefix(n)))
         }
         throw Failure("rttyd did not answer within 10 s")
     }

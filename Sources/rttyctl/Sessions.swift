@@ -56,6 +56,14 @@ struct Sessions: ParsableCommand {
             ]
             print(fields.map { TerminalText.field($0) }.joined(separator: "\t"))
         }
+        Sessions.reportSkipped(answer["skipped"] as? Int ?? 0)
+    }
+
+    /// Lines of the audit log that are not records (the daemon skips them): said, not fatal.
+    static func reportSkipped(_ skipped: Int) {
+        guard skipped > 0 else { return }
+        let what = skipped == 1 ? "1 line of the audit log could not be read and was skipped" : "\(skipped) lines of the audit log could not be read and were skipped"
+        FileHandle.standardError.write(Data("rttyctl sessions: \(what) (not JSON records; the daemon's log and audit.jsonl itself show them)\n".utf8))
     }
 }
 
@@ -88,7 +96,8 @@ struct Replay: ParsableCommand {
     @Option(name: .long, help: "Longest pause in seconds, however long the user was idle.") var maxWait: Double = 2
     @Flag(name: .long, help: "Print everything at once, no pauses.") var noWait = false
     @Flag(name: .long, help: "Also show what the user typed, in reverse video.") var showInput = false
-    @Flag(name: .long, help: "Print the asciicast file itself (save it and give it to asciinema).") var raw = false
+    @Flag(name: .long, help: "Play the bytes as they are, escape sequences and all (default: made safe for a terminal).") var raw = false
+    @Flag(name: .long, help: "Print the asciicast file itself (save it and give it to asciinema).") var cast = false
 
     func validate() throws {
         guard speed > 0 else { throw ValidationError("--speed must be more than 0") }
@@ -98,13 +107,16 @@ struct Replay: ParsableCommand {
     func run() throws {
         let answer = try options.request(["transcript", session])
         guard !options.json else { return }
-        guard let cast = answer["cast"] as? String else { throw Failure("rttyd sent no transcript") }
-        if raw {
-            FileHandle.standardOutput.write(Data(cast.utf8))
+        guard let file = answer["cast"] as? String else { throw Failure("rttyd sent no transcript") }
+        if cast {
+            try Output.write(Array(file.utf8))
             return
         }
+        // The guest's output and the user's input are each one stream of bytes for a
+        // terminal: a sequence may be split between two events.
+        var output = TerminalFilter(), input = TerminalFilter()
         var previous = 0.0
-        for line in cast.split(separator: "\n").dropFirst() {
+        for line in file.split(separator: "\n").dropFirst() {
             guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any], event.count == 3,
                 let time = (event[0] as? NSNumber)?.doubleValue, let kind = event[1] as? String, let text = event[2] as? String
             else { continue }
@@ -114,11 +126,13 @@ struct Replay: ParsableCommand {
             }
             previous = time
             switch kind {
-            case "o": FileHandle.standardOutput.write(Data(text.utf8))
-            case "i" where showInput: FileHandle.standardOutput.write(Data("\u{1B}[7m\(text)\u{1B}[27m".utf8))
+            case "o": try Output.write(raw ? Array(text.utf8) : output.feed(text.utf8))
+            case "i" where showInput:
+                try Output.write(Array("\u{1B}[7m".utf8) + (raw ? Array(text.utf8) : input.feed(text.utf8)) + Array("\u{1B}[27m".utf8))
             default: break
             }
         }
+        if !raw { try Output.write(output.finish() + input.finish()) }
     }
 }
 

@@ -169,4 +169,36 @@ import Testing
         let none = try rttyctl(["acl", "check"] + control + [granted.name, "x"])
         #expect(none.stdout.contains("x: none (\(acl) cannot be read"), "\(none.stdout)")
     }
+
+    /// A reload the daemon refuses: rttyctl waits for the outcome, names file and line and
+    /// fails. Before: it printed "reload requested" and exited 0. SIGHUP keeps working.
+    @Test func refusedReloadFailsWithFileAndLine() throws {
+        let rig = try PtyConsoleRig()
+        let control = ["--control", rig.env.socketDir + "/control"]
+        let good = try String(contentsOfFile: rig.env.configPath, encoding: .utf8)
+        try (good + "\n[console.broken]\nbaud = 115200\n").write(toFile: rig.env.configPath, atomically: true, encoding: .utf8)
+        let line = good.split(separator: "\n", omittingEmptySubsequences: false).count + 1
+        let refused = try Self.rttyctl(["reload"] + control)
+        #expect(refused.status != 0, "\(refused.stdout)")
+        #expect(refused.stderr.contains("\(rig.env.configPath):\(line)"), "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("reload refused"), "\(refused.stderr)")
+        #expect(!refused.stdout.contains("reload requested"))
+        // The running configuration is kept; a good one is then applied and said so.
+        #expect(try ControlClient.ask(rig.env.socketDir + "/control", "status").contains("\"name\":\"pbx\""))
+        // A unix console: no child process, which (until every descriptor is close-on-exec)
+        // could inherit the control connection and hold it open.
+        try (good + "\n[console.more]\nunix = \"\(rig.env.root)/vm.sock\"\n").write(toFile: rig.env.configPath, atomically: true, encoding: .utf8)
+        let applied = try Self.rttyctl(["reload"] + control)
+        #expect(applied.status == 0, "\(applied.stdout) \(applied.stderr)")
+        #expect(applied.stdout.contains("configuration reloaded: 1 added, 0 removed, 0 changed"), "\(applied.stdout)")
+        #expect(Files.isSocket(rig.env.socket("more")))
+        // A variant: the config file gone altogether.
+        try FileManager.default.removeItem(atPath: rig.env.configPath)
+        let gone = try Self.rttyctl(["reload", "--json"] + control)
+        #expect(gone.status != 0 && gone.stdout.contains("\"ok\":false") && gone.stdout.contains(rig.env.configPath), "\(gone.stdout)")
+        // SIGHUP still reloads.
+        try good.write(toFile: rig.env.configPath, atomically: true, encoding: .utf8)
+        rig.daemon.signal(SIGHUP)
+        try rig.daemon.waitForLog("1 removed")
+    }
 }

@@ -36,7 +36,7 @@ import Testing
         let daemon = try DaemonProcess(env, arguments: ["--log-level", "error"])
         let control = env.socketDir + "/control"
         try waitUntil(timeout: 30, "the control socket; rttyd said: \(daemon.stderr)") { Files.isSocket(control) }
-        let requests = ["status", "who a", "grant rw nobody a", "revoke nobody a", "sessions", "acl", "acl-check nobody a", "status b"]
+        let requests = ["status", "who a", "grant rw nobody a", "revoke nobody a", "sessions", "acl", "acl-check nobody a", "status b", "reload"]
 
         // RTTY_STORM_RELOADS: a longer storm than the suite's (docs/RELIABILITY.md).
         let reloads = ProcessInfo.processInfo.environment["RTTY_STORM_RELOADS"].flatMap { Int($0) } ?? 150

@@ -150,4 +150,30 @@ import Testing
         #expect(!kept.contains(cut), "the oldest transcript was kept: \(kept.map { ($0, size($0)) })")
         #expect(kept.count >= 3)
     }
+
+    /// Lines of audit.jsonl that are not records (two merged by a full disk, one cut short,
+    /// one whose fields have the wrong types) are skipped and counted; the rest is listed.
+    /// Before: they went into the answer's JSON array as they were and rttyctl failed with
+    /// "rttyd sent an answer that is not JSON".
+    @Test func invalidAuditLinesAreSkippedAndCounted() throws {
+        let rig = try Rig()
+        let audit = rig.env.logDir + "/audit.jsonl"
+        let bad = [
+            #"{"time":"2026-01-01T00:00:00Z","event":"session-start","session":"sh-9-{"time":"x","event":"session-end","session":"sh-9-9"}"#,
+            #"{"time":"2026-01-01T00:00:00Z","event":"session-start","session":["sh-8-8"],"console":"sh"}"#,
+            #"{"time":"2026-01-01T00:00:00Z","event":"session-end","session":"sh-7-"#,
+        ]
+        let handle = try #require(FileHandle(forWritingAtPath: audit))
+        handle.seekToEndOfFile()
+        handle.write(Data((bad.joined(separator: "\n") + "\n").utf8))
+        try handle.close()
+        let sessions = try rig.rttyctl(["sessions"])
+        #expect(sessions.status == 0, "\(sessions.stderr)")
+        #expect(sessions.stdout.contains(rig.session), "\(sessions.stdout)")
+        #expect(!sessions.stdout.contains("sh-9-") && !sessions.stdout.contains("sh-8-8"), "\(sessions.stdout)")
+        #expect(sessions.stderr.contains("3 lines of the audit log could not be read and were skipped"), "\(sessions.stderr)")
+        let json = try rig.rttyctl(["sessions", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["skipped"] as? Int == 3, "\(json.stdout)")
+    }
 }

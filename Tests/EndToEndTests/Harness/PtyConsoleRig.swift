@@ -7,7 +7,7 @@ struct PtyConsoleRig {
     let guest: PtyGuest
     let daemon: DaemonProcess
 
-    init(console: String = "pbx", extra: String = "", defaults: String = "") throws {
+    init(console: String = "pbx", extra: String = "", defaults: String = "", launcher: [String] = []) throws {
         env = try TestEnvironment()
         guest = try PtyGuest()
         try env.writeConfig(
@@ -17,7 +17,7 @@ struct PtyConsoleRig {
             baud = 115200
             \(extra)
             """, defaults: defaults)
-        daemon = try DaemonProcess(env)
+        daemon = try DaemonProcess(env, launcher: launcher)
         try daemon.waitForSockets([console])
         try daemon.waitForLog("source open")
     }
