@@ -47,9 +47,14 @@ public enum ShellRequest: Equatable, Sendable {
         command.split(separator: "/").last.map(String.init) == "rtty-shell"
     }
 
-    private static func refusal(_ program: String) -> String {
-        let base = program.split(separator: "/").last.map(String.init) ?? program
-        return "rtty-shell: \(base) is not available here: this account only reaches consoles. Use `ssh -t HOST CONSOLE` or just `ssh HOST`."
+    /// Names the word as it was given (a path's last part alone once read "x" for
+    /// `--socket-dir=/tmp/x`), and says what does work.
+    private static func refusal(_ word: String) -> String {
+        let usage = "Use `ssh -t HOST CONSOLE`, `ssh -t -- HOST -r CONSOLE` (read-only) or just `ssh HOST`."
+        if word.hasPrefix("-") {
+            return "rtty-shell: the option \(word) is not available here: over ssh only a console name (and -r) can be given. \(usage)"
+        }
+        return "rtty-shell: \(word) is not available here: this account only reaches consoles. \(usage)"
     }
 }
 
