@@ -180,7 +180,8 @@ import Testing
         let missing = try rig.ssh("solo", ["nosuch"], input: "\(SSHRig.password)\n")
         #expect(missing.status == 3, "stderr: \(missing.stderr)")
         #expect(missing.stderr.contains("may not use a console named nosuch (or there is none)"), "\(missing.stderr)")
-        let option = try rig.ssh("solo", ["--socket-dir=/tmp/x"], input: "")
+        // `--`: ssh's own end of options; the command is `--socket-dir=/tmp/x`.
+        let option = try rig.ssh("solo", ["--", "--socket-dir=/tmp/x"], input: "")
         #expect(option.status == 1, "stderr: \(option.stderr)")
         #expect(option.stderr.contains("the option --socket-dir=/tmp/x is not available here"), "\(option.stderr)")
 

@@ -164,6 +164,11 @@ import Testing
             return
         }
         #expect(program.hasPrefix("rtty-shell: /bin/sh is not available here: this account only reaches consoles."), "\(program)")
+        guard case .refused(let extra) = ShellRequest.parse(arguments: ["rtty-shell", "-c", "pbx --socket-dir=/tmp/x"], originalCommand: nil) else {
+            Issue.record("extra words accepted")
+            return
+        }
+        #expect(extra.hasPrefix("rtty-shell: pbx --socket-dir=/tmp/x is more than a console name"), "\(extra)")
     }
 
     @Test func consoleChoice() {
