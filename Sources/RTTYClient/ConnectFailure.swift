@@ -40,7 +40,7 @@ struct ConnectFailure {
             message = "\(start): nothing answers on the socket (connection refused): rttyd is not running and left it behind; start rttyd (systemctl start rttyd) or tell an admin"
             status = .error
         case (.blockedDirectory(let blocked), _):
-            message = "\(start): \(user) may not enter \(blocked), which must be open to console users (mode 0755); tell an admin"
+            message = "\(start): \(client == .shell ? "rtty-shell" : user) may not enter the directory \(blocked), which must be open to console users (mode 0755); tell an admin"
             status = .error
         case (.socketDenied(let mode, let owner, let group), .rtty):
             message = "\(start): \(user) may not open the socket (mode \(mode), \(owner):\(group)); local console users must be in the group \(group): ask an admin for `usermod -a -G \(group) \(user)`, or log in with ssh, where rtty-shell opens it for you"
