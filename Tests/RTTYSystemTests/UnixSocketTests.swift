@@ -70,3 +70,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 }
+
+extension UnixSocketTests {
+    /// Why a connect failed, from the file system (rtty, rttyctl and rtty-shell word it).
+    @Test func aFailedConnectSaysWhy() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func problem(_ path: String) -> SocketProblem? {
+            guard case .failure(let problem) = SocketProblem.connect(path: path) else { return nil }
+            return problem
+        }
+        #expect(problem(dir + "/missing/pbx") == .noDirectory(dir + "/missing"))
+        #expect(problem(dir + "/pbx") == .noSocket(directory: dir))
+        try UnixSocket.listen(path: dir + "/stale", group: nil, mode: 0o660).close()
+        #expect(problem(dir + "/stale") == .nobodyListening)
+        _ = FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+        #expect(problem(dir + "/file") == .notASocket)
+        #expect(problem(dir + "/" + String(repeating: "x", count: 200)) == .tooLong(limit: 107))
+        let live = try UnixSocket.listen(path: dir + "/live", group: nil, mode: 0o660)
+        defer { try? live.close() }
+        guard case .success(let fd) = SocketProblem.connect(path: dir + "/live") else {
+            Issue.record("a listening socket was not reached")
+            return
+        }
+        try fd.close()
+    }
+}
