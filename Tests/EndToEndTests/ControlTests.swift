@@ -106,7 +106,7 @@ import Testing
         try Files.makeDirectory(env.socketDir, mode: 0o755)
         let none = try Self.rttyctl(["status", "--control", env.socketDir + "/control"])
         #expect(none.stderr.contains("there is no control socket; rttyd is not running"), "\(none.stderr)")
-        try UnixSocket.listen(path: env.socketDir + "/control", group: nil, mode: 0o660).close()
+        try staleSocket(env.socketDir + "/control")
         let stale = try Self.rttyctl(["status", "--control", env.socketDir + "/control"])
         #expect(stale.stderr.contains("nothing answers on the socket (connection refused): rttyd is not running"), "\(stale.stderr)")
         for run in [missing, none, stale] {

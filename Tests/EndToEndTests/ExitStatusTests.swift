@@ -74,7 +74,7 @@ import Testing
         #expect(!missing.stderr.contains("errno"), "\(missing.stderr)")
 
         try Files.makeDirectory(env.socketDir, mode: 0o755)
-        try UnixSocket.listen(path: env.socket("pbx"), group: nil, mode: 0o660).close()
+        try staleSocket(env.socket("pbx"))
         let stale = try ClientTests.rtty(["--socket-dir", env.socketDir, "pbx"], input: "")
         #expect(stale.status == 1, "stderr: \(stale.stderr)")
         #expect(stale.stderr.contains("nothing answers on the socket (connection refused): rttyd is not running"), "\(stale.stderr)")
@@ -129,8 +129,12 @@ import Testing
         try env.writeConfig("[console.stuck]\nexec = [\"/bin/sleep\", \"600\"]\n")
         let daemon = try DaemonProcess(env)
         try daemon.waitForLog("source open")
-        let input = String(repeating: "0123456789abcdef", count: 8 << 16)  // 8 MiB
-        let run = try ClientTests.rtty(["--socket-dir", env.socketDir, "--timeout", "1", "stuck"], input: input, timeout: 60)
+        // 8 MiB from a file, not a pipe the test writes: should rtty stop reading early, a
+        // pipe would end the test process with SIGPIPE instead of failing the test.
+        let input = env.root + "/input"
+        try String(repeating: "0123456789abcdef", count: 8 << 16).write(toFile: input, atomically: true, encoding: .utf8)
+        let rtty = [BuiltProducts.path("rtty"), "--socket-dir", env.socketDir, "--timeout", "1", "stuck"]
+        let run = try ProcessRun.run("/bin/sh", ["-c", "exec \"$@\" < \"$0\"", input] + rtty, input: "", timeout: 60)
         #expect(run.status == 1, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("bytes of input were never sent to console stuck"), "\(run.stderr)")
     }

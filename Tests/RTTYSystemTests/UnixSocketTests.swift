@@ -81,12 +81,19 @@ extension UnixSocketTests {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func problem(_ path: String) -> SocketProblem? {
-            guard case .failure(let problem) = SocketProblem.connect(path: path) else { return nil }
-            return problem
+            switch SocketProblem.connect(path: path) {
+            case .success(let fd):
+                try? fd.close()
+                return nil
+            case .failure(let problem):
+                return problem
+            }
         }
         #expect(problem(dir + "/missing/pbx") == .noDirectory(dir + "/missing"))
         #expect(problem(dir + "/pbx") == .noSocket(directory: dir))
         try UnixSocket.listen(path: dir + "/stale", group: nil, mode: 0o660).close()
+        // A child another test spawns may hold the closed socket until its exec.
+        for _ in 0..<250 where problem(dir + "/stale") == nil { usleep(20_000) }
         #expect(problem(dir + "/stale") == .nobodyListening)
         _ = FileManager.default.createFile(atPath: dir + "/file", contents: Data())
         #expect(problem(dir + "/file") == .notASocket)
