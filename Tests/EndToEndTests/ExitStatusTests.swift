@@ -122,11 +122,12 @@ import Testing
     }
 
     /// `--timeout` ends the session while the console has stopped taking input (a command
-    /// that never reads: its pty fills, the daemon stops reading the client): the part of
-    /// the input that never went out is said, and the status is 1, not 0.
+    /// that never reads, its pty raw: the pty fills, the daemon stops reading the client;
+    /// a pty in canonical mode would drop the bytes instead): the part of the input that
+    /// never went out is said, and the status is 1, not 0.
     @Test func inputNeverSentFailsTheTimeout() throws {
         let env = try TestEnvironment()
-        try env.writeConfig("[console.stuck]\nexec = [\"/bin/sleep\", \"600\"]\n")
+        try env.writeConfig("[console.stuck]\nexec = [\"/bin/sh\", \"-c\", \"stty raw -echo; exec sleep 600\"]\n")
         let daemon = try DaemonProcess(env)
         try daemon.waitForLog("source open")
         // 8 MiB from a file, not a pipe the test writes: should rtty stop reading early, a
