@@ -25,6 +25,21 @@ public struct AttachOptions: Sendable {
     var console: String { socketPath.split(separator: "/").last.map(String.init) ?? socketPath }
 }
 
+/// Which program attaches: its name prefixes every message, and what it can tell the user
+/// to do differs. `rtty` users run it themselves and choose the socket directory; an ssh
+/// user of `rtty-shell` chooses nothing, so every problem there is for an admin to fix.
+public enum AttachClient: Sendable {
+    case rtty
+    case shell
+
+    public var name: String {
+        switch self {
+        case .rtty: "rtty"
+        case .shell: "rtty-shell"
+        }
+    }
+}
+
 /// An attached console session: the socket and (where it can be reopened) the keyboard through NIO,
 /// otherwise a reader thread (stdin may also be a socket or a plain file); output written to stdout.
 public final class Attachment: @unchecked Sendable {

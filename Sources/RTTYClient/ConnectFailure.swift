@@ -1,21 +1,6 @@
 import RTTYCore
 import RTTYSystem
 
-/// Which program attaches: its name prefixes every message, and what it can tell the user
-/// to do differs. `rtty` users run it themselves and choose the socket directory; an ssh
-/// user of `rtty-shell` chooses nothing, so every problem there is for an admin to fix.
-public enum AttachClient: Sendable {
-    case rtty
-    case shell
-
-    public var name: String {
-        switch self {
-        case .rtty: "rtty"
-        case .shell: "rtty-shell"
-        }
-    }
-}
-
 /// A console that could not be opened: what was tried, why it failed, what to do, and
 /// the exit status that says it (rtty(1) EXIT STATUS).
 struct ConnectFailure {
