@@ -14,9 +14,29 @@ public struct AttachOptions: Sendable {
     public var escapesOnPipe = false
     /// Session metadata for the audit log (rtty-shell: SSH_CONNECTION, SSH_TTY, TERM, COMMAND).
     public var metadata: [String: String] = [:]
+    /// Who attaches: names the messages and decides their advice.
+    public var client = AttachClient.rtty
 
     public init(socketPath: String) {
         self.socketPath = socketPath
+    }
+
+    /// The console as messages name it: the socket's name.
+    var console: String { socketPath.split(separator: "/").last.map(String.init) ?? socketPath }
+}
+
+/// Which program attaches: its name prefixes every message, and what it can tell the user
+/// to do differs. `rtty` users run it themselves and choose the socket directory; an ssh
+/// user of `rtty-shell` chooses nothing, so every problem there is for an admin to fix.
+public enum AttachClient: Sendable {
+    case rtty
+    case shell
+
+    public var name: String {
+        switch self {
+        case .rtty: "rtty"
+        case .shell: "rtty-shell"
+        }
     }
 }
 
@@ -37,6 +57,13 @@ public final class Attachment: @unchecked Sendable {
     private var finished: EventLoopPromise<Int32>
     private var lineEnd: String
     private var done = false
+    /// How the session ended, if the daemon's last notice said (`ClosingNotice`).
+    private var closedBecause: ExitStatus?
+    /// Piped input handed to the socket, and how much of it the socket took: the rest was
+    /// never sent (the console stopped taking input) when `--timeout` ends the session.
+    private var inputQueued = 0
+    private var inputSent = 0
+    private var readOnlySession: Bool
 
     public init(_ options: AttachOptions) {
         self.options = options
@@ -46,44 +73,35 @@ public final class Attachment: @unchecked Sendable {
         self.useEscapes = interactive || options.escapesOnPipe
         self.finished = loop.makePromise(of: Int32.self)
         self.lineEnd = "\n"
+        self.readOnlySession = options.readOnly
     }
 
     /// Runs until the user leaves or the daemon closes; returns the exit status.
     public func run() async -> Int32 {
         let connected: Channel
         do {
+            // Connected here, not by NIO, so that a failure is a SocketProblem that says why.
+            let fd = try SocketProblem.connect(path: options.socketPath).get()
             connected = try await ClientBootstrap(group: loop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ServerFrameHandler(attachment: self))
                     }
                 }
-                .connect(unixDomainSocketPath: options.socketPath).get()
+                .withConnectedSocket(fd.rawValue).get()
         } catch {
-            let reason = (error as? IOError).map { "\(Errno(rawValue: $0.errnoCode))" } ?? "\(error)"
-            message("rtty: cannot connect to \(options.socketPath): \(reason)\(hint(for: reason))")
-            finished.succeed(1)
+            let failure = (error as? SocketProblem).map { ConnectFailure($0, path: options.socketPath, console: options.console, client: options.client) }
+            message(failure?.message ?? "\(options.client.name): cannot attach to console \(options.console) (\(options.socketPath)): \(error)")
+            let status = (failure?.status ?? .error).rawValue
+            finished.succeed(status)
             try? await group.shutdownGracefully()
-            return 1
+            return status
         }
         loop.execute { self.started(connected) }
         let status = (try? await finished.futureResult.get()) ?? 1
         restoreTerminal()
         try? await group.shutdownGracefully()
         return status
-    }
-
-    private func hint(for text: String) -> String {
-        if text.contains("Permission denied"), let directory = Files.blockedDirectory(on: options.socketPath) {
-            return "\n  (the directory \(directory) cannot be entered: rttyd's socket directory must be open to console users, mode 0755; tell an admin)"
-        }
-        if text.contains("Permission denied") {
-            return "\n  (are you allowed on this console? local users need to be in the socket's group, usually rtty)"
-        }
-        if text.contains("No such file") {
-            return "\n  (no such console; `rtty` with no argument lists them)"
-        }
-        return ""
     }
 
     private func started(_ channel: Channel) {
@@ -108,6 +126,7 @@ public final class Attachment: @unchecked Sendable {
     // MARK: from the daemon
 
     func received(_ frame: Frame) {
+        closedBecause = frame.kind == .notice ? ClosingNotice.exitStatus(after: frame.text) : nil
         switch frame.kind {
         case .data:
             frame.payload.withUnsafeBytes { _ = try? output.writeAll($0) }
@@ -117,7 +136,10 @@ public final class Attachment: @unchecked Sendable {
         case .hello:
             maxPayload = Frame.extendedMaxPayload
             let reply = HelloReply(frame.text)
-            if reply["rights"] == "ro" && !escapes.restricted { escapes = EscapeMachine(restricted: true) }
+            if reply["rights"] == "ro" {
+                readOnlySession = true
+                if !escapes.restricted { escapes = EscapeMachine(restricted: true) }
+            }
             message("[connected to \(reply["console"] ?? options.socketPath), \(reply["state"] == "up" ? "device up" : "device down"); ~? for help]")
         case .error:
             message("[error: \(frame.text)]")
@@ -132,10 +154,16 @@ public final class Attachment: @unchecked Sendable {
         }
     }
 
+    /// The daemon closed: its last notice, if it was a closing one, says why (and was
+    /// shown); without one the console went away (rttyd stopped or died).
     func closedByDaemon() {
         guard !done else { return }
-        message("[connection closed]")
-        finish(0)
+        let status = closedBecause ?? .consoleClosed
+        message(closedBecause == nil ? "[connection closed by rttyd]" : "[connection closed]")
+        if status == .denied {
+            message("\(options.client.name): ask an admin for `rttyctl grant \(Accounts.currentUserName()) \(options.console)`")
+        }
+        finish(status.rawValue)
     }
 
     func finish(_ status: Int32) {
@@ -201,7 +229,19 @@ public final class Attachment: @unchecked Sendable {
     func inputEnded() {
         guard !interactive else { return finish(0) }
         guard let timeout = options.timeout else { return }
-        loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { self.finish(0) }
+        loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { self.timedOut() }
+    }
+
+    /// The `--timeout` after the end of piped input ran out: a success only if all of the
+    /// input went out (a stalled console, or a read-only session, took none or part of it).
+    private func timedOut() {
+        let unsent = inputQueued - inputSent
+        guard unsent > 0 || (readOnlySession && inputQueued > 0) else { return finish(ExitStatus.left.rawValue) }
+        let why = readOnlySession
+            ? "\(inputQueued) bytes of input were not typed into console \(options.console): the session is read-only"
+            : "\(unsent) of \(inputQueued) bytes of input were never sent to console \(options.console): it stopped taking input (a stalled device or flow control); try a longer --timeout"
+        message("\(options.client.name): \(why)")
+        finish(ExitStatus.error.rawValue)
     }
 
     private func perform(_ action: EscapeMachine.Action) {
@@ -243,16 +283,23 @@ public final class Attachment: @unchecked Sendable {
         var start = 0
         while start < bytes.count {
             let end = min(start + maxPayload, bytes.count)
-            send(.withPayload(.data, Array(bytes[start..<end])))
+            let count = end - start
+            inputQueued += count
+            let written = loop.makePromise(of: Void.self)
+            written.futureResult.whenSuccess { self.inputSent += count }
+            send(.withPayload(.data, Array(bytes[start..<end])), promise: written)
             start = end
         }
     }
 
-    func send(_ frame: Frame) {
-        guard let channel else { return }
+    func send(_ frame: Frame, promise: EventLoopPromise<Void>? = nil) {
+        guard let channel else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         var buffer = channel.allocator.buffer(capacity: frame.payload.count + Frame.headerSize)
         buffer.writeBytes(frame.encoded())
-        channel.writeAndFlush(buffer, promise: nil)
+        channel.writeAndFlush(buffer, promise: promise)
     }
 
     func sendWindowSize() {
@@ -284,7 +331,7 @@ public final class Attachment: @unchecked Sendable {
             if name == "WINCH" {
                 self.sendWindowSize()
             } else {
-                self.message("[rtty: SIG\(name), leaving]")
+                self.message("[\(self.options.client.name): SIG\(name), leaving]")
                 self.finish(name == "HUP" ? 0 : 1)
             }
         }

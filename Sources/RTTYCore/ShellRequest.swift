@@ -34,7 +34,9 @@ public enum ShellRequest: Equatable, Sendable {
             words.removeFirst()
         }
         guard words.count <= 1 else {
-            return .refused(refusal(words[0]))
+            let first = words[0]
+            let program = first.hasPrefix("-") || first.contains("/") || knownTools.contains(first) || ConsoleName.problem(first) != nil
+            return .refused(program ? refusal(first) : "rtty-shell: \(words.joined(separator: " ")) is more than a console name: this account only reaches consoles. \(usage)")
         }
         guard let name = words.first else { return .console(nil, readOnly: readOnly) }
         if ConsoleName.problem(name) != nil { return .refused(refusal(name)) }
@@ -47,9 +49,15 @@ public enum ShellRequest: Equatable, Sendable {
         command.split(separator: "/").last.map(String.init) == "rtty-shell"
     }
 
-    private static func refusal(_ program: String) -> String {
-        let base = program.split(separator: "/").last.map(String.init) ?? program
-        return "rtty-shell: \(base) is not available here: this account only reaches consoles. Use `ssh -t HOST CONSOLE` or just `ssh HOST`."
+    /// Names the word as it was given (a path's last part alone once read "x" for
+    /// `--socket-dir=/tmp/x`), and says what does work.
+    static let usage = "Use `ssh -t HOST CONSOLE`, `ssh -t -- HOST -r CONSOLE` (read-only) or just `ssh HOST`."
+
+    private static func refusal(_ word: String) -> String {
+        if word.hasPrefix("-") {
+            return "rtty-shell: the option \(word) is not available here: over ssh only a console name (and -r) can be given. \(usage)"
+        }
+        return "rtty-shell: \(word) is not available here: this account only reaches consoles. \(usage)"
     }
 }
 

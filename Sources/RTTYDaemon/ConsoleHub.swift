@@ -141,7 +141,8 @@ final class ConsoleHub: @unchecked Sendable {
 
     /// Ends the console: clients are told why and closed, the device is released, the
     /// socket removed.
-    func stop(reason: String) -> EventLoopFuture<Void> {
+    func stop(reason notice: ClosingNotice) -> EventLoopFuture<Void> {
+        let reason = notice.text
         loop.preconditionInEventLoop()
         stopped = true
         reopenTimer?.cancel()
@@ -255,7 +256,7 @@ final class ConsoleHub: @unchecked Sendable {
             case .none:
                 client.endReason = "access revoked"
                 logger.notice("ending \(client.id) of \(client.userName): access revoked (\(decision.why))")
-                client.close(notice: "access to console \(config.name) was revoked")
+                client.close(notice: ClosingNotice.revoked(console: config.name).text)
             case .ro where client.rights == .readWrite:
                 logger.notice("\(client.id) of \(client.who) is now read-only (\(decision.why))")
                 client.rights = .readOnly
@@ -290,7 +291,7 @@ final class ConsoleHub: @unchecked Sendable {
             case .failure(let error):
                 // Fail closed: without verified credentials nobody gets in.
                 self.logger.warning("refused a client: cannot read its credentials: \(error)")
-                session.close(notice: "cannot verify who you are; closing")
+                session.close(notice: ClosingNotice.unverified.text)
             }
         }
         return session
@@ -303,7 +304,7 @@ final class ConsoleHub: @unchecked Sendable {
         guard decision.rights != .none else {
             logger.warning("denied \(decision.user) (uid \(uid), pid \(pid)): \(decision.why)")
             record(.denied, session, ("reason", .text(decision.why)))
-            session.close(notice: "access denied: \(decision.user) may not use console \(config.name)")
+            session.close(notice: ClosingNotice.denied(user: decision.user, console: config.name).text)
             return
         }
         session.rights = decision.rights == .ro ? .readOnly : .readWrite
@@ -324,7 +325,7 @@ final class ConsoleHub: @unchecked Sendable {
         guard case .refuse(let why) = Admission.decide(privileged: privileged, ownSessions: ownSessions, clients: clients.count, limits: limits) else { return true }
         logger.warning("refused \(session.who) (pid \(session.pid)) on a console with \(clients.count) clients: \(why)")
         record(.denied, session, ("reason", .text(why)))
-        session.close(notice: "console \(config.name): \(why); try later")
+        session.close(notice: ClosingNotice.full(console: config.name, why: why).text)
         return false
     }
 
@@ -375,7 +376,7 @@ final class ConsoleHub: @unchecked Sendable {
     func protocolError(_ session: ClientSession, _ what: String) {
         session.endReason = "protocol error: \(what)"
         logger.warning("client \(session.id) (\(session.who)) broke the protocol: \(what)")
-        session.close(notice: "protocol error: \(what); closing")
+        session.close(notice: ClosingNotice.protocolError(what).text)
     }
 
     func tooSlow(_ session: ClientSession) {

@@ -181,7 +181,7 @@ extension ConsoleHub {
         for client in clients where client.admitted && !client.closing && (client.id == target || client.userName == target) {
             client.endReason = "kicked by \(admin)"
             record(.kick, client, ("by", .text(admin)))
-            client.close(notice: "you were disconnected by \(admin)")
+            client.close(notice: ClosingNotice.kicked(by: admin).text)
             count += 1
         }
         return count

@@ -58,7 +58,7 @@ public final class Daemon: Service, @unchecked Sendable {
         try prepareDirectories(config.paths)
         audit.prepare()
         if !config.paths.pidFile.isEmpty {
-            try PidFile.write(config.paths.pidFile)
+            if let note = try PidFile.write(config.paths.pidFile) { logger.notice("\(note)") }
         }
         // Sessions a killed predecessor left open; closed once our sockets are bound (so no
         // other rttyd is serving them).
@@ -73,7 +73,7 @@ public final class Daemon: Service, @unchecked Sendable {
             }
             closeAbnormallyEnded(leftOpen)
         } catch {
-            await stopAll(reason: "rttyd could not start")
+            await stopAll(reason: .notStarted)
             cleanUp()
             throw error
         }
@@ -105,7 +105,7 @@ public final class Daemon: Service, @unchecked Sendable {
         logger.notice("rttyd stopping")
         await control?.stop(path: config.paths.control)
         await reports?.stop(path: config.paths.reportSocket)
-        await stopAll(reason: "rttyd shutting down")
+        await stopAll(reason: .shuttingDown)
         cleanUp()
         audit.close()
         try? await group.shutdownGracefully()
@@ -153,7 +153,7 @@ public final class Daemon: Service, @unchecked Sendable {
         update { $0.hubs[console.name] = hub }
     }
 
-    private func stopAll(reason: String) async {
+    private func stopAll(reason: ClosingNotice) async {
         for hub in hubs.values {
             try? await hub.loop.flatSubmit { hub.stop(reason: reason) }.get()
         }
@@ -185,14 +185,14 @@ public final class Daemon: Service, @unchecked Sendable {
         }
         if plan.pathsChanged {
             logger.warning("[paths] changed: restarting every console")
-            await stopAll(reason: "console restarting: rttyd paths changed")
+            await stopAll(reason: .restarting)
             do { try prepareDirectories(new.paths) } catch { logger.error("\(error)") }
             plan = ReloadPlan(old: Config(), new: new)
         }
         for name in plan.removed {
             guard let hub = hubs[name] else { continue }
             update { $0.hubs[name] = nil }
-            try? await hub.loop.flatSubmit { hub.stop(reason: "console \(name) was removed from the configuration") }.get()
+            try? await hub.loop.flatSubmit { hub.stop(reason: .removed(console: name)) }.get()
             logger.notice("console \(name) removed")
         }
         for console in plan.changed {

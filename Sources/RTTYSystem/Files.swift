@@ -150,14 +150,33 @@ public enum Files {
 }
 
 public enum PidFile {
-    /// Writes our pid; refuses when the file names another live process.
-    public static func write(_ path: String) throws(SystemError) {
+    /// Writes our pid; refuses when the file names another live rttyd. A pid from a
+    /// previous boot or a crash may since belong to any program (a stale file once kept
+    /// rttyd from starting because that number was now a shell): only a process running
+    /// this same program, by name or by executable, counts. Returns a note when a stale
+    /// file naming a live process was replaced. Where the system cannot say what a process
+    /// runs, any live one counts, as the safe side.
+    @discardableResult
+    public static func write(_ path: String) throws(SystemError) -> String? {
+        var note: String?
         if let text = try? TextFile.read(path), let pid = Int32(text.split(separator: "\n").first ?? ""),
             pid != getpid(), pid > 0, kill(pid, 0) == 0
         {
-            throw SystemError("write pid file", "\(path) (rttyd pid \(pid) is running)", .fileExists)
+            guard let other = PlatformProcess.programName(pid), !runsThisProgram(pid) else {
+                throw SystemError("write pid file", "\(path) (rttyd pid \(pid) is running; stop it first, or give this one another pid_file)", .fileExists)
+            }
+            note = "pid file \(path) named pid \(pid), which is now \(other.debugDescription), not rttyd: replaced"
         }
         try TextFile.write(path, "\(getpid())\n")
+        return note
+    }
+
+    /// The process runs what we run: the same program name, or the same executable.
+    static func runsThisProgram(_ pid: Int32) -> Bool {
+        let me = getpid()
+        if let name = PlatformProcess.programName(pid), name == PlatformProcess.programName(me) { return true }
+        if let exe = PlatformProcess.executable(pid), exe == PlatformProcess.executable(me) { return true }
+        return false
     }
 
     public static func remove(_ path: String) {

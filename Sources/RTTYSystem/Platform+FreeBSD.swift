@@ -19,6 +19,13 @@ enum PlatformFiles {
     static let configDirectory = "/usr/local/etc/rtty"
 }
 
+/// Not written for FreeBSD yet (kern.proc.pid's ki_comm would say): nothing known, so a
+/// pid file naming any live process is taken to be a running rttyd, as before.
+enum PlatformProcess {
+    static func programName(_ pid: Int32) -> String? { nil }
+    static func executable(_ pid: Int32) -> String? { nil }
+}
+
 enum PlatformIdentity {
     /// issetugid(2): set-id at exec, or ids changed since.
     static var isSecureExecution: Bool { issetugid() != 0 }

@@ -35,6 +35,21 @@ enum PlatformFiles {
     static let configDirectory = "/etc/rtty"
 }
 
+/// Linux: /proc names every live process's program (comm: the file name it was run as,
+/// at most 15 bytes) and executable.
+enum PlatformProcess {
+    static func programName(_ pid: Int32) -> String? {
+        guard let text = try? TextFile.read("/proc/\(pid)/comm") else { return nil }
+        return String(text.prefix { $0 != "\n" })
+    }
+
+    static func executable(_ pid: Int32) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+        return n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+    }
+}
+
 enum PlatformIdentity {
     /// AT_SECURE: also set for file capabilities and LSM transitions, where the ids agree.
     static var isSecureExecution: Bool { rtty_at_secure() != 0 }

@@ -18,15 +18,15 @@ struct RTTYShell {
         } catch {
             misconfigured(error)
         }
-        func refuse(_ event: String, _ message: String) -> Never {
+        func refuse(_ event: String, _ message: String, status: ExitStatus) -> Never {
             ShellReport.send(event, config: config, environment: environment, command: command, message: message)
-            fail(message)
+            fail(message, status: status)
         }
         let requested: String?
         var readOnly: Bool
         switch ShellRequest.parse(arguments: CommandLine.arguments, originalCommand: environment["SSH_ORIGINAL_COMMAND"]) {
         case .refused(let message):
-            refuse("refused", message)
+            refuse("refused", message, status: .error)
         case .console(let name, let ro):
             requested = name
             readOnly = ro
@@ -38,7 +38,7 @@ struct RTTYShell {
                 user: user, tty: environment["SSH_TTY"], remoteHost: environment.remoteHost,
                 conversation: TerminalConversation())
         } catch {
-            refuse("login-failed", "rtty-shell: login refused: \(error.message)")
+            refuse("login-failed", "rtty-shell: login refused: \(error.message)", status: .denied)
         }
         let aclText: String
         do {
@@ -50,9 +50,11 @@ struct RTTYShell {
         var choice = ConsoleChoice.decide(requested: requested, allowed: consoles.allowed.map(\.name), user: user)
         if case .menu(let names) = choice {
             choice = Menu.ask(names, consoles: consoles)
+            if case .refuse(let message) = choice { fail(message, status: .left) }
         }
         guard case .attach(let name) = choice else {
-            if case .refuse(let message) = choice { refuse("refused", message) }
+            // Denied and "no such console" are one answer: an ssh user learns no names.
+            if case .refuse(let message) = choice { refuse("refused", message, status: .denied) }
             fail("rtty-shell: no console chosen")
         }
         if consoles.rights(of: name) == .ro { readOnly = true }
@@ -63,6 +65,7 @@ struct RTTYShell {
         // console answers for a moment after it ends, then leave.
         options.timeout = 2
         options.metadata = environment.metadata
+        options.client = .shell
         let attachment = Attachment(options)
         let signals = Task {
             for await signal in await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint, .sigwinch) {
@@ -86,8 +89,8 @@ struct RTTYShell {
         fail("rtty-shell: the console service is misconfigured (\(error)); tell an admin")
     }
 
-    static func fail(_ message: String) -> Never {
+    static func fail(_ message: String, status: ExitStatus = .error) -> Never {
         Console.writeError(message + "\n")
-        Console.exit(1)
+        Console.exit(status.rawValue)
     }
 }

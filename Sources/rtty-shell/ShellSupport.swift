@@ -80,7 +80,8 @@ struct ShellConsoles {
     func rights(of name: String) -> AccessList.Rights { allowed.first { $0.name == name }?.rights ?? .none }
 }
 
-/// The numbered menu for a user with several consoles; asks again on a bad answer.
+/// The numbered menu for a user with several consoles; asks again on a bad answer. A
+/// `.refuse` from here is the user's own choice (or their input ended), not a denial.
 enum Menu {
     static func ask(_ names: [String], consoles: ShellConsoles) -> ConsoleChoice {
         for _ in 0..<10 {

@@ -68,8 +68,11 @@ struct RTTY: AsyncParsableCommand {
         do {
             entries = try ConsoleList.entries(socketDir: socketDir, all: all)
         } catch {
-            Console.writeError("rtty: cannot list consoles in \(socketDir): \(error)\n")
-            throw ExitCode(1)
+            let why = error.errno == .noSuchFileOrDirectory
+                ? "it does not exist; rttyd is not running, or keeps its sockets elsewhere: name that directory with --socket-dir DIR or RTTY_SOCKET_DIR"
+                : "\(error.errno)"
+            Console.writeError("rtty: cannot list the consoles in \(socketDir): \(why)\n")
+            throw ExitCode(ExitStatus.error.rawValue)
         }
         if entries.isEmpty {
             Console.writeError("rtty: no consoles you may use in \(socketDir)\n")

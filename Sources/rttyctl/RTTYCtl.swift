@@ -14,6 +14,12 @@ struct RTTYCtl: ParsableCommand {
             Status.self, Who.self, Grant.self, Revoke.self, ACL.self, Kick.self, Break.self, Set.self, Reload.self, Log.self,
             Sessions.self, Replay.self, ImportClassic.self,
         ])
+
+    /// --control and --json before the subcommand, as git and systemctl take theirs: the
+    /// root parses them wherever they are on the line (the last one wins), and each
+    /// subcommand's `@OptionGroup var options: ControlOptions` is this same value
+    /// (ArgumentParser hands a group that a parent decoded to its children).
+    @OptionGroup var options: ControlOptions
 }
 
 struct ControlOptions: ParsableArguments {
@@ -55,10 +61,9 @@ struct ControlOptions: ParsableArguments {
     }
 
     private func connect() throws -> FileDescriptorBox {
-        do {
-            return FileDescriptorBox(try UnixSocket.connect(path: control))
-        } catch {
-            throw Failure("cannot reach rttyd at \(control): \(error.errno) (is rttyd running? use --control PATH for another daemon)")
+        switch SocketProblem.connect(path: control) {
+        case .success(let connected): return FileDescriptorBox(connected)
+        case .failure(let problem): throw Failure(Self.unreachable(control, problem))
         }
     }
 
@@ -80,6 +85,33 @@ struct ControlOptions: ParsableArguments {
             throw Failure("rttyd: \(TerminalText.field(object["error"], default: "request refused"))")
         }
         return object
+    }
+}
+
+extension ControlOptions {
+    /// What was tried, why it failed and what to do, for a control socket out of reach.
+    static func unreachable(_ control: String, _ problem: SocketProblem) -> String {
+        let start = "cannot reach rttyd at \(control)"
+        let elsewhere = "name the control socket of the rttyd you mean with --control PATH or RTTY_CONTROL"
+        let user = Accounts.currentUserName()
+        switch problem {
+        case .noDirectory(let directory):
+            return "\(start): \(directory) does not exist; rttyd is not running, or its [paths] control is elsewhere: \(elsewhere)"
+        case .noSocket:
+            return "\(start): there is no control socket; rttyd is not running (start it: systemctl start rttyd), or \(elsewhere)"
+        case .notASocket:
+            return "\(start): that is not a socket; \(elsewhere)"
+        case .nobodyListening:
+            return "\(start): nothing answers on the socket (connection refused): rttyd is not running and left it behind; start rttyd (systemctl start rttyd)"
+        case .blockedDirectory(let blocked):
+            return "\(start): \(user) may not enter \(blocked); run rttyctl as root or as a member of rttyd's admin group"
+        case .socketDenied(let mode, let owner, let group):
+            return "\(start): \(user) may not open the socket (mode \(mode), \(owner):\(group)); rttyctl is for root and the members of \(group): run it as root, or ask for `usermod -a -G \(group) \(user)`"
+        case .tooLong(let limit):
+            return "\(start): the path is longer than the \(limit) bytes a socket path may have"
+        case .other(let errno):
+            return "\(start): \(errno)"
+        }
     }
 }
 

@@ -23,6 +23,35 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: env.socketDir + "/rttyd.pid"))
     }
 
+    /// A pid file from before a crash or a reboot whose pid now belongs to another program
+    /// (here a `sleep`): rttyd starts, says it replaced the file, and writes its own pid. A
+    /// pid file naming a live rttyd still stops a second one.
+    @Test func stalePidFileNamingAnotherProgramDoesNotBlockStartUp() throws {
+        let env = try TestEnvironment()
+        try env.writeConfig("[console.x]\nexec = [\"/bin/cat\"]\n")
+        let other = Process()
+        other.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        other.arguments = ["60"]
+        try other.run()
+        defer { other.terminate() }
+        try Files.makeDirectory(env.socketDir, mode: 0o755)
+        let pidFile = env.socketDir + "/rttyd.pid"
+        try "\(other.processIdentifier)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("rttyd running")
+        #expect(daemon.stderr.contains("pid file \(pidFile) named pid \(other.processIdentifier), which is now \"sleep\", not rttyd: replaced"), "\(daemon.stderr)")
+        #expect(try String(contentsOfFile: pidFile, encoding: .utf8) == "\(daemon.process.processIdentifier)\n")
+
+        let second = try TestEnvironment()
+        try second.writeConfig("[console.y]\nexec = [\"/bin/cat\"]\n")
+        try Files.makeDirectory(second.socketDir, mode: 0o755)
+        try "\(daemon.process.processIdentifier)\n".write(toFile: second.socketDir + "/rttyd.pid", atomically: true, encoding: .utf8)
+        let refused = try DaemonProcess(second)
+        try waitUntil(timeout: 10, "the second rttyd to give up; stderr: \(refused.stderr)") { !refused.process.isRunning }
+        #expect(refused.process.terminationStatus != 0)
+        #expect(refused.stderr.contains("rttyd pid \(daemon.process.processIdentifier) is running"), "\(refused.stderr)")
+    }
+
     @Test func staleSocketFromACrashIsReplaced() throws {
         let env = try TestEnvironment()
         let guest = try PtyGuest()

@@ -154,7 +154,7 @@ import Testing
             rig.audit.contains(#""reason":"access revoked""#)
         }
         try waitUntil(timeout: 5, "the revocation notice; stderr: \(session.stderr)") { session.stderr.contains("was revoked") }
-        #expect(try session.waitForExit(timeout: 5) == 0)
+        #expect(try session.waitForExit(timeout: 5) == 4, "detached by an admin: stderr \(session.stderr)")
         #expect(Date().timeIntervalSince(revokedAt) < 5)
         #expect(try !String(contentsOfFile: rig.accessPath, encoding: .utf8).contains("\(rig.user("late")) pbx rw"))
         let audit = rig.audit
@@ -167,6 +167,37 @@ import Testing
         #expect(unknown.stderr.contains("useradd"), "\(unknown.stderr)")
         let noConsole = try rig.rttyctl(["grant", rig.user("late"), "nosuch"])
         #expect(noConsole.stderr.contains("no console nosuch"), "\(noConsole.stderr)")
+    }
+
+    /// rtty-shell's exit status is ssh's (rtty-shell(8) EXIT STATUS): denied 3 (also for a
+    /// console that does not exist: an ssh user learns no names), a refused option 1 with
+    /// the option named, kicked 4, the daemon stopped 5.
+    @Test(.enabled(if: SSHRig.enabled)) func exitStatusesReachTheSSHClient() throws {
+        let rig = try SSHRig(
+            consoles: Self.echoConsole("pbx"), roles: ["solo", "stranger"], grants: [.init(role: "solo", consoles: "pbx", rights: "rw")])
+        let denied = try rig.ssh("stranger", ["pbx"], input: "\(SSHRig.password)\n")
+        #expect(denied.status == 3, "stderr: \(denied.stderr)")
+        let missing = try rig.ssh("solo", ["nosuch"], input: "\(SSHRig.password)\n")
+        #expect(missing.status == 3, "stderr: \(missing.stderr)")
+        #expect(missing.stderr.contains("may not use a console named nosuch (or there is none)"), "\(missing.stderr)")
+        // `--`: ssh's own end of options; the command is `--socket-dir=/tmp/x`.
+        let option = try rig.ssh("solo", ["--", "--socket-dir=/tmp/x"], input: "")
+        #expect(option.status == 1, "stderr: \(option.stderr)")
+        #expect(option.stderr.contains("the option --socket-dir=/tmp/x is not available here"), "\(option.stderr)")
+
+        let kicked = try rig.startSSH("solo", ["pbx"])
+        kicked.write("\(SSHRig.password)\nping\n")
+        try kicked.waitForOutput("pbx:ping")
+        #expect(try rig.rttyctl(["kick", rig.user("solo")]).status == 0)
+        #expect(try kicked.waitForExit() == 4, "stderr: \(kicked.stderr)")
+        #expect(kicked.stderr.contains("[you were disconnected by root]"), "\(kicked.stderr)")
+
+        let stopped = try rig.startSSH("solo", ["pbx"])
+        stopped.write("\(SSHRig.password)\nping\n")
+        try stopped.waitForOutput("pbx:ping")
+        try rig.daemon.stop()
+        #expect(try stopped.waitForExit() == 5, "stderr: \(stopped.stderr)")
+        #expect(stopped.stderr.contains("[rttyd shutting down]"), "\(stopped.stderr)")
     }
 
     @Test(.enabled(if: SSHRig.enabled)) func droppedConnectionEndsTheSessionAndClosesItsRecord() throws {

@@ -22,7 +22,7 @@ import Testing
         #expect(race.stdout.contains("lost all 150 tries"), "\(race.stdout) \(race.stderr)")
         // And one plain run: the system's PAM service (which denies) decided, not the attacker's.
         let once = try rig.shellAsAttacker(environment: ["RTTY_CONFIG": rig.home + "/hostile.conf"])
-        #expect(once.status == 1)
+        #expect(once.status == 3, "\(once.stderr)")  // access denied
         #expect(once.stderr.contains("login refused"), "\(once.stderr)")
         #expect(rig.markerText.isEmpty, "\(rig.markerText)")
     }
@@ -82,7 +82,7 @@ extension SetIDShellTests {
         let run = try rig.runAsAttacker("/bin/sh", ["-c", "ln -s \(rig.home)/access \(acl) && exec \(rig.shell)"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("misconfigured (\(acl): /tmp is writable by others"), "\(run.stderr)")
-        #expect(!run.stderr.contains("cannot connect"), "the attacker's ACL was used: \(run.stderr)")
+        #expect(!run.stderr.contains("cannot open console"), "the attacker's ACL was used: \(run.stderr)")
     }
 
     /// A guard, not a fix of ours: the loader and the Swift runtime take no library from the

@@ -79,7 +79,7 @@ import Testing
     @Test(.enabled(if: havePAMWrapper)) func wrongPasswordIsRefusedWithPAMsMessage() throws {
         let rig = try ShellRig(consoles: ["pbx"])
         let run = try rig.shell(["rtty-shell", "-c", "pbx"], input: "wrong\n")
-        #expect(run.status == 1)
+        #expect(run.status == 3, "\(run.stderr)")  // access denied (rtty-shell(8) EXIT STATUS)
         #expect(run.stderr.contains("login refused"), "\(run.stderr)")
         #expect((try? rig.guests[0].waitFor("wrong", timeout: 0.3)) == nil)
     }
@@ -89,7 +89,7 @@ import Testing
         // The user exists for another PAM service only: pam_matrix refuses it for "rtty".
         try "\(Accounts.currentUserName()):secret:other\n".write(toFile: rig.pamDir + "/passdb", atomically: true, encoding: .utf8)
         let run = try rig.shell(["rtty-shell", "-c", "pbx"], input: "secret\nhello\n")
-        #expect(run.status == 1)
+        #expect(run.status == 3, "\(run.stderr)")  // access denied (rtty-shell(8) EXIT STATUS)
         #expect(run.stderr.contains("login refused"), "\(run.stderr)")
         #expect((try? rig.guests[0].waitFor("hello", timeout: 0.3)) == nil)
         try waitUntil(timeout: 5, "a login-failed record:\n\(rig.audit)") { rig.audit.contains(#""event":"login-failed""#) }
@@ -108,7 +108,7 @@ import Testing
     @Test(.enabled(if: havePAMWrapper)) func conversationThatCannotAnswerIsRefused() throws {
         let rig = try ShellRig(consoles: ["pbx"])
         let run = try rig.shell(["rtty-shell", "-c", "pbx"], input: "")  // no password will ever come
-        #expect(run.status == 1)
+        #expect(run.status == 3, "\(run.stderr)")  // access denied (rtty-shell(8) EXIT STATUS)
         #expect(run.stderr.contains("login refused"), "\(run.stderr)")
     }
 
@@ -121,6 +121,18 @@ import Testing
         #expect(run.stdout.contains("2) util"))
         #expect(run.stdout.contains("\"7\" is not in the list"))
         #expect(run.stdout.contains("this is util"))
+    }
+
+    /// The daemon is down: rtty-shell names itself (it said `rtty:`), the console and the
+    /// socket, and tells the ssh user what they can do; status 1.
+    @Test(.enabled(if: havePAMWrapper)) func unreachableConsoleIsExplainedByRttyShell() throws {
+        let rig = try ShellRig(consoles: ["pbx"])
+        try rig.daemon.stop()
+        let run = try rig.shell(["rtty-shell", "-c", "pbx"], input: "secret\n")
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("rtty-shell: cannot open console pbx (\(rig.env.socket("pbx"))): rttyd is not serving it"), "\(run.stderr)")
+        #expect(run.stderr.contains("tell an admin"), "\(run.stderr)")
+        #expect(!run.stderr.contains("rtty: "), "\(run.stderr)")
     }
 
     @Test(.enabled(if: havePAMWrapper)) func forceCommandOriginalCommandPicksTheConsole() throws {
@@ -140,6 +152,23 @@ import Testing
         #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "rtty-shell"], originalCommand: nil) == .console(nil, readOnly: false))
         #expect(ShellRequest.parse(arguments: ["rtty-shell", "-c", "/usr/sbin/rtty-shell"], originalCommand: "") == .console(nil, readOnly: false))
         if case .refused = ShellRequest.parse(arguments: ["rtty-shell", "--help"], originalCommand: nil) {} else { Issue.record("odd arguments accepted") }
+    }
+
+    /// A refusal names the word as it was given: `--socket-dir=/tmp/x` was told "x is not
+    /// available here".
+    @Test func refusalNamesTheWordAsGiven() {
+        let option = ShellRequest.parse(arguments: ["rtty-shell", "-c", "--socket-dir=/tmp/x pbx"], originalCommand: nil)
+        #expect(option == .refused("rtty-shell: the option --socket-dir=/tmp/x is not available here: over ssh only a console name (and -r) can be given. Use `ssh -t HOST CONSOLE`, `ssh -t -- HOST -r CONSOLE` (read-only) or just `ssh HOST`."))
+        guard case .refused(let program) = ShellRequest.parse(arguments: ["rtty-shell", "-c", "/bin/sh"], originalCommand: nil) else {
+            Issue.record("/bin/sh accepted")
+            return
+        }
+        #expect(program.hasPrefix("rtty-shell: /bin/sh is not available here: this account only reaches consoles."), "\(program)")
+        guard case .refused(let extra) = ShellRequest.parse(arguments: ["rtty-shell", "-c", "pbx --socket-dir=/tmp/x"], originalCommand: nil) else {
+            Issue.record("extra words accepted")
+            return
+        }
+        #expect(extra.hasPrefix("rtty-shell: pbx --socket-dir=/tmp/x is more than a console name"), "\(extra)")
     }
 
     @Test func consoleChoice() {

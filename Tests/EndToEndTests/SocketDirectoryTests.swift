@@ -44,7 +44,7 @@ import Testing
         try "auth required pam_permit.so\naccount required pam_permit.so\n".write(toFile: rig.etcPAM + "/rtty", atomically: true, encoding: .utf8)
         let run = try rig.shellAsAttacker()
         #expect(run.status == 1)
-        #expect(run.stderr.contains("the directory \(rig.root)/run (mode 0700, root:root) cannot be entered"), "\(run.stderr)")
+        #expect(run.stderr.contains("rtty-shell may not enter the directory \(rig.root)/run (mode 0700, root:root), which must be open to console users"), "\(run.stderr)")
         #expect(!run.stderr.contains("are you allowed"), "\(run.stderr)")
     }
 }

@@ -80,15 +80,52 @@ import Testing
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "keep")
     }
 
-    @Test func pidFileRefusesAnotherLiveDaemon() throws {
+    /// A live pid that runs another program (init, here) is a stale file, replaced with a
+    /// note; a live rttyd is refused (LifecycleTests starts two).
+    @Test func pidFileNamingAnotherProgramIsReplaced() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/rttyd.pid"
-        try PidFile.write(path)
+        #expect(try PidFile.write(path) == nil)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "\(ProcessIdentity.pid)\n")
         try "1\n".write(toFile: path, atomically: true, encoding: .utf8)  // init is always alive
-        #expect(throws: SystemError.self) { try PidFile.write(path) }
+        let note = try PidFile.write(path)
+        #expect(note?.hasPrefix("pid file \(path) named pid 1, which is now ") == true && note?.hasSuffix(", not rttyd: replaced") == true, "\(note ?? "no note")")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "\(ProcessIdentity.pid)\n")
         PidFile.remove(path)
         #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
+
+extension UnixSocketTests {
+    /// Why a connect failed, from the file system (rtty, rttyctl and rtty-shell word it).
+    @Test func aFailedConnectSaysWhy() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func problem(_ path: String) -> SocketProblem? {
+            switch SocketProblem.connect(path: path) {
+            case .success(let fd):
+                try? fd.close()
+                return nil
+            case .failure(let problem):
+                return problem
+            }
+        }
+        #expect(problem(dir + "/missing/pbx") == .noDirectory(dir + "/missing"))
+        #expect(problem(dir + "/pbx") == .noSocket(directory: dir))
+        try UnixSocket.listen(path: dir + "/stale", group: nil, mode: 0o660).close()
+        // A child another test spawns may hold the closed socket until its exec.
+        for _ in 0..<250 where problem(dir + "/stale") == nil { usleep(20_000) }
+        #expect(problem(dir + "/stale") == .nobodyListening)
+        _ = FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+        #expect(problem(dir + "/file") == .notASocket)
+        #expect(problem(dir + "/" + String(repeating: "x", count: 200)) == .tooLong(limit: 107))
+        let live = try UnixSocket.listen(path: dir + "/live", group: nil, mode: 0o660)
+        defer { try? live.close() }
+        guard case .success(let fd) = SocketProblem.connect(path: dir + "/live") else {
+            Issue.record("a listening socket was not reached")
+            return
+        }
+        try fd.close()
     }
 }

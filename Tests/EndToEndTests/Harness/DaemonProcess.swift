@@ -133,6 +133,17 @@ final class DaemonProcess: @unchecked Sendable {
     }
 }
 
+/// A socket node nobody listens on, as a daemon that died leaves it. Closed at once, but a
+/// child another test is spawning may hold it until its exec: wait until it refuses.
+func staleSocket(_ path: String) throws {
+    try UnixSocket.listen(path: path, group: nil, mode: 0o660).close()
+    try waitUntil(timeout: 5, "\(path) to refuse connections") {
+        guard let fd = try? UnixSocket.connect(path: path) else { return true }
+        try? fd.close()
+        return false
+    }
+}
+
 func waitUntil(timeout: Double, _ what: @autoclosure () -> String, _ condition: () throws -> Bool) throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
