@@ -78,6 +78,8 @@ import Testing
             for arguments in [control + request, request + control, [request[0]] + control + Array(request.dropFirst())] {
                 let run = try Self.rttyctl(arguments)
                 #expect(run.status == 0, "rttyctl \(arguments.joined(separator: " ")): \(run.stderr)")
+                // The line carries one BREAK at a time (300 ms); the next would be dropped.
+                if request[0] == "break" { Thread.sleep(forTimeInterval: 0.35) }
             }
         }
         // An unknown session: answered (refused) by this daemon, whichever way.
