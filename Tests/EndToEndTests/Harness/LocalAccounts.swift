@@ -10,12 +10,29 @@ final class LocalAccounts {
 
     init() {}
 
-    deinit {
+    deinit { removeAll() }
+
+    /// Removes every user (with its processes) and group made so far.
+    func removeAll() {
         for name in users {
             _ = try? ProcessRun.run("/usr/bin/pkill", ["-KILL", "-u", name], input: "")
             _ = try? ProcessRun.run("/usr/sbin/userdel", ["-f", name], input: "")
         }
         for name in groups { _ = try? ProcessRun.run("/usr/sbin/groupdel", [name], input: "") }
+        users = []
+        groups = []
+    }
+
+    /// `groupadd NAME`, for a rig that names its groups itself.
+    func addGroup(_ name: String) throws {
+        try SSHRig.must("/usr/sbin/groupadd", [name])
+        groups.append(name)
+    }
+
+    /// `useradd OPTIONS... NAME`, for a rig that names its users itself.
+    func addUser(_ name: String, _ options: [String]) throws {
+        try SSHRig.must("/usr/sbin/useradd", options + [name])
+        users.append(name)
     }
 
     /// A new group; returns its name.

@@ -29,7 +29,7 @@ final class SSHRig {
     let port: Int
     private(set) var daemon: DaemonProcess!
     private let sshdProcess = Process()
-    private let accounts = TestAccounts()
+    private let accounts = LocalAccounts()
 
     var clientKey: String { env.root + "/client_key" }
     var shellPath: String { env.root + "/bin/rtty-shell" }

@@ -28,7 +28,7 @@ final class SetIDRig {
     let root: String
     /// The attacker's own directory (in /tmp, owned by the attacker).
     let home: String
-    private let accounts = TestAccounts()
+    private let accounts = LocalAccounts()
 
     var shell: String { root + "/bin/rtty-shell" }
     /// Bound at /etc/rtty in `runAsAttacker`.
