@@ -23,7 +23,13 @@ extension Daemon {
     /// One control-socket request line from rttyctl, from a peer `controlRefusal` let in.
     func controlRequest(_ line: String, uid: UInt32) async -> String {
         logger.info("control: uid \(uid): \(JSON.quote(line))")
-        return await control(line.split(separator: " ").map(String.init), by: Accounts.userName(uid) ?? "uid\(uid)")
+        let words: [String]
+        do {
+            words = try ControlWords.split(line)
+        } catch {
+            return ControlReply.error(error.description)
+        }
+        return await control(words, by: Accounts.userName(uid) ?? "uid\(uid)")
     }
 
     func control(_ words: [String], by admin: String) async -> String {

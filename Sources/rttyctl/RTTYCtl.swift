@@ -38,6 +38,10 @@ struct ControlOptions: ParsableArguments {
 
     /// The answer as sent (printed with --json) and as an object; throws unless it says ok.
     private func exchange(_ words: [String]) throws -> (data: Data, object: [String: Any]) {
+        // Checked here, with the daemon's rule, so the error names the argument as typed.
+        for word in words.dropFirst() {
+            if let problem = ControlWords.problem(word) { throw Failure("\(words[0]): \(problem)") }
+        }
         let fd: FileDescriptorBox
         do {
             fd = FileDescriptorBox(try UnixSocket.connect(path: control))
