@@ -66,7 +66,7 @@ public enum AccessEdit {
 
     private static func check(_ consoles: [String]) throws(Failure) {
         guard !consoles.isEmpty else { throw Failure(description: "name at least one console") }
-        for console in consoles where !AccessList.isPattern(console) || console.contains(",") || console.contains("#") {
+        for console in consoles where !AccessList.isPattern(console) {
             throw Failure(description: "\"\(console)\" is not a console name or glob")
         }
     }
@@ -81,7 +81,8 @@ public enum AccessEdit {
         var list: AccessList
 
         init(_ text: String) {
-            lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            // The same lines AccessList numbers (CRLF and a byte order mark are not kept).
+            lines = TextLines.split(text)
             if lines.last == "" { lines.removeLast() }
             list = AccessList(parsing: text, file: "")
         }
@@ -112,8 +113,8 @@ public enum AccessEdit {
                 if rest.isEmpty {
                     lines.remove(at: rule.line - 1)
                 } else {
-                    let comment = lines[rule.line - 1].split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first
-                    lines[rule.line - 1] = AccessEdit.rule(grantee.word, rest, rule.rights, comment.map { $0.trimmingSpaces } ?? "")
+                    let comment = lines[rule.line - 1].unicodeScalars.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first
+                    lines[rule.line - 1] = AccessEdit.rule(grantee.word, rest, rule.rights, comment.map { Substring(String(String.UnicodeScalarView($0))).trimmingSpaces } ?? "")
                 }
             }
             reparse()

@@ -10,8 +10,13 @@
 /// or `*` for everyone) and the console (a name or a glob with `*`, `?`, `[...]`) decides.
 /// So a later line can never widen what an earlier one decided, denials included
 /// (`none`). No matching line: no access. Root is decided elsewhere (always allowed).
-/// A line whose rights word is not rw/ro/none counts as `none` for what it names; a line
-/// whose user or console field cannot be read matches nothing. Both are reported.
+/// Lines end at LF bytes (CRLF accepted, a leading byte order mark removed: `TextLines`).
+/// A line whose rights word is not rw/ro/none counts as `none` for what it names. A line
+/// that cannot be read otherwise (bad user or console field, wrong number of fields, over
+/// `maxLineLength`) counts as `* CONSOLES none`, CONSOLES being its console field when that
+/// can be read, else `*`: it may have been a denial, so it denies everyone it could have
+/// named. Both are reported. (Refusing the whole file instead would keep the previous
+/// list at a reload, so a denial added with a typo elsewhere would not take effect.)
 public struct AccessList: Equatable, Sendable {
     public enum Rights: String, Equatable, Sendable, Comparable {
         case none, ro, rw
@@ -50,31 +55,39 @@ public struct AccessList: Equatable, Sendable {
     public init() {}
 
     public init(parsing text: String, file: String) {
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in TextLines.split(text).enumerated() {
             let number = index + 1
-            guard raw.utf8.count <= AccessList.maxLineLength else {
-                problems.append(Problem(file: file, line: number, message: "line longer than \(AccessList.maxLineLength) bytes; ignored"))
+            // A line that cannot be read is never skipped: whatever it meant (perhaps a
+            // `none`), it denies everyone the consoles it names, or every console when
+            // even that field cannot be read. Lines above it still decide first.
+            func unreadable(_ message: String, consoles: [String] = ["*"]) {
+                let named = consoles.joined(separator: ",")
+                problems.append(Problem(file: file, line: number, message: message + "; read as \"* \(named) none\" (nobody but root may use \(named == "*" ? "any console" : named) from this line on)"))
+                rules.append(Rule(subject: .everyone, consoles: consoles, rights: .none, line: number))
+            }
+            guard line.utf8.count <= AccessList.maxLineLength else {
+                unreadable("line longer than \(AccessList.maxLineLength) bytes")
                 continue
             }
-            let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
+            let content = line.unicodeScalars.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map { String(String.UnicodeScalarView($0)) } ?? ""
+            let words = TextLines.fields(content)
             if words.isEmpty { continue }
             guard words.count == 3 else {
-                problems.append(Problem(file: file, line: number, message: "expected three fields: who consoles rights (e.g. \"vixie pbx,lab* rw\"), got \(words.count)"))
-                continue
-            }
-            guard let subject = AccessList.subject(words[0]) else {
-                problems.append(Problem(file: file, line: number, message: "bad user \"\(words[0])\": expected a user name, %group or *"))
+                unreadable("expected three fields: who consoles rights (e.g. \"vixie pbx,lab* rw\"), got \(words.count)")
                 continue
             }
             let consoles = words[1].split(separator: ",").map(String.init)
             guard !consoles.isEmpty, consoles.allSatisfy(AccessList.isPattern) else {
-                problems.append(Problem(file: file, line: number, message: "bad console list \"\(words[1])\": expected names or globs separated by commas"))
+                unreadable("bad console list \"\(TerminalText.escaped(words[1]))\": expected names or globs separated by commas")
+                continue
+            }
+            guard let subject = AccessList.subject(words[0]) else {
+                unreadable("bad user \"\(TerminalText.escaped(words[0]))\": expected a user name, %group or *", consoles: consoles)
                 continue
             }
             var rights = Rights(rawValue: words[2].lowercased())
             if rights == nil {
-                problems.append(Problem(file: file, line: number, message: "bad rights \"\(words[2])\": expected rw, ro or none; treated as none"))
+                problems.append(Problem(file: file, line: number, message: "bad rights \"\(TerminalText.escaped(words[2]))\": expected rw, ro or none; treated as none"))
                 rights = Rights.none
             }
             rules.append(Rule(subject: subject, consoles: consoles, rights: rights!, line: number))
@@ -105,8 +118,9 @@ public struct AccessList: Equatable, Sendable {
             && name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-$".unicodeScalars.contains($0) }
     }
 
+    /// A console name or a glob: the characters of a name (`ConsoleName`) and `*?[]!`.
     static func isPattern(_ pattern: String) -> Bool {
-        !pattern.isEmpty && !pattern.contains("/") && pattern.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F }
+        !pattern.isEmpty && pattern.unicodeScalars.allSatisfy { ConsoleName.isAllowed($0) || "*?[]!".unicodeScalars.contains($0) }
     }
 }
 

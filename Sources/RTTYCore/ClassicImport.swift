@@ -53,7 +53,9 @@ public enum ClassicImport {
             }
             // A console's own file replaces the defaults, as startsrv did.
             let own = chosen(console.options, "opt/\(console.name).srv").map { settings($0.0, warnings: &warnings, what: $0.1) } ?? base
-            text += "\n[console.\(console.name)]\ndevice = \(JSON.quote(console.device))\n"
+            // A name with . + @ or : is not a bare TOML key: quoted, or it would be a subtable.
+            let bare = console.name.unicodeScalars.allSatisfy { ConsoleName.isAllowed($0) && !".+@:".unicodeScalars.contains($0) }
+            text += "\n[console.\(bare ? console.name : JSON.quote(console.name))]\ndevice = \(JSON.quote(console.device))\n"
             for line in lines(own, against: base) { text += line + "\n" }
         }
         return Result(config: text, warnings: warnings)
@@ -72,7 +74,8 @@ public enum ClassicImport {
     }
 
     private static func apply(_ options: String, to settings: inout LineSettings, warnings: inout [String], what: String) {
-        let words = options.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
+        // Words as sh saw them: split by scalar at blanks and line ends (CRLF files too).
+        let words = TextLines.split(options).flatMap(TextLines.fields)
         var index = 0
         while index < words.count {
             let word = words[index]

@@ -156,9 +156,21 @@ public struct Config: Equatable, Sendable {
     public func console(named name: String) -> Console? { consoles.first { $0.name == name } }
 }
 
-/// What a console may be called: it becomes a file name under the socket and log dirs.
+/// What a console may be called: it becomes a file name under the socket and log dirs, a
+/// word of the ACL (where `*?[]!` are glob characters, `,` separates names and `#` starts
+/// a comment) and an argument of rttyctl. So a name is made of ASCII letters, digits and
+/// `. _ - + @ :` only: every other character is refused rather than matched literally,
+/// because a name the ACL cannot write exactly (`lab[1]`, which `lab[1]` as a glob does
+/// not even match) or that looks like another (a bidi override, a no-break or zero-width
+/// space, a letter in another script or normal form) gets access it was not given.
 public enum ConsoleName {
     public static let maxLength = 64
+    /// Besides ASCII letters and digits.
+    public static let punctuation: Set<Unicode.Scalar> = [".", "_", "-", "+", "@", ":"]
+
+    public static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || punctuation.contains(scalar)
+    }
 
     /// nil when valid, else the reason.
     public static func problem(_ name: String) -> String? {
@@ -173,6 +185,10 @@ public enum ConsoleName {
                 return "console name must not contain control characters"
             }
             if scalar == " " || scalar == "\t" { return "console name must not contain spaces" }
+            if !isAllowed(scalar) {
+                let shown = scalar.value > 0x20 && scalar.value < 0x7F ? "'\(scalar)'" : "U+\(String(scalar.value, radix: 16, uppercase: true))"
+                return "console name must not contain \(shown): names are ASCII letters, digits and . _ - + @ : (the ACL reads *?[]! as globs, ',' and '#' as separators)"
+            }
         }
         return nil
     }

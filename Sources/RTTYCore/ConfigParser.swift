@@ -35,6 +35,9 @@ public enum ConfigParser {
     static let tcpKeys = ["tcp", "tcp_mode", "tcp_allow_remote", "tcp_allow", "tcp_rights"]
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> Config {
+        // A byte order mark an editor put at the start is no part of the TOML.
+        var text = text
+        if text.unicodeScalars.first == TextLines.byteOrderMark { text.unicodeScalars.removeFirst() }
         try TOMLPrecheck.check(text, file: file)
         let root: TOMLTable
         do {
@@ -42,8 +45,22 @@ public enum ConfigParser {
         } catch {
             throw ConfigError(file: file, line: error.line, key: nil, message: "TOML syntax: \(error.description)")
         }
-        var reader = Reader(file: file, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        var reader = Reader(file: file, lines: TextLines.split(text))
         return try reader.read(root)
+    }
+
+    /// The line of a dotted key (`console.pbx.device`, `paths.control`) in a config's
+    /// text, for checks made after parsing (ConfigConflicts); nil when it is not written.
+    public static func line(of key: String, in text: String) -> Int? {
+        Reader(file: "", lines: TextLines.split(text)).line(of: key)
+    }
+
+    /// The line of `[console.NAME]` (bare or quoted), or of `key` in that table.
+    public static func line(console name: String, key: String? = nil, in text: String) -> Int? {
+        let reader = Reader(file: "", lines: TextLines.split(text))
+        guard let header = ["\(name)", "\"\(name)\"", "'\(name)'"].lazy.compactMap({ reader.headers["[console.\($0)]"] }).first else { return nil }
+        guard let key else { return header + 1 }
+        return reader.line(of: key, after: header) ?? header + 1
     }
 
     struct Reader {
@@ -80,14 +97,19 @@ public enum ConfigParser {
                 guard let h = headers["[\(header)]"] else { return headers["[\(dotted)]"].map { $0 + 1 } }
                 start = h + 1
             }
-            for i in start..<lines.count {
+            return line(of: last, after: start - 1) ?? headers["[\(dotted)]"].map { $0 + 1 }
+        }
+
+        /// The line of `key = ...` in the table whose header is at index `header`.
+        func line(of key: String, after header: Int) -> Int? {
+            for i in (header + 1)..<lines.count {
                 let line = Self.stripped(lines[i])
                 if line.hasPrefix("[") { break }
-                if line.hasPrefix(last) && line.dropFirst(last.count).trimmingLeadingSpaces().hasPrefix("=") {
+                if line.hasPrefix(key) && line.dropFirst(key.count).trimmingLeadingSpaces().hasPrefix("=") {
                     return i + 1
                 }
             }
-            return headers["[\(dotted)]"].map { $0 + 1 }
+            return nil
         }
 
         private static func stripped(_ line: String) -> String {

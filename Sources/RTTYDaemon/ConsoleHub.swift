@@ -53,6 +53,9 @@ final class ConsoleHub: @unchecked Sendable {
     var breakInProgress = false
     /// The window size a client last gave an exec console, kept for its next run.
     var windowSize: (rows: Int, cols: Int)?
+    /// The device number a device console last opened: a path that now names another
+    /// device is said in the log (ConsoleSource.openSource).
+    var openedDevice: UInt64?
 
     enum DeviceState {
         case up(since: Double)

@@ -92,6 +92,7 @@ extension ConsoleHub {
         case .device(let path):
             do {
                 let fd = try Device.open(path)
+                noteDevice(fd, path)
                 do {
                     try Termios.configureLine(fd, settings)
                 } catch {
@@ -199,6 +200,17 @@ extension ConsoleHub {
             record(.deviceBack)
             broadcast(notice: "device back")
         }
+    }
+
+    /// Device.open refuses a path that no longer names a character device; one that names
+    /// another tty (a USB adapter back as ttyUSB1) is opened, and said.
+    private func noteDevice(_ fd: SystemPackage.FileDescriptor, _ path: String) {
+        let now = Device.rdev(fd)
+        if let before = openedDevice, let now, now != before {
+            logger.warning("\(path) now names another device (0x\(String(now, radix: 16)), was 0x\(String(before, radix: 16))); opened, as it is a terminal")
+            log?.mark("\(path) is another device now")
+        }
+        openedDevice = now
     }
 
     private func sourceFailed(_ reason: String) {

@@ -20,7 +20,12 @@ extension Daemon {
     /// What reads a file of any size is streamed; a reload is answered with its outcome.
     func controlRequest(_ line: String, uid: UInt32) async -> RequestAnswer {
         logger.info("control: uid \(uid): \(JSON.quote(line))")
-        let words = line.split(separator: " ").map(String.init)
+        let words: [String]
+        do {
+            words = try ControlWords.split(line)
+        } catch {
+            return .line(ControlReply.error(error.description))
+        }
         let args = Array(words.dropFirst())
         switch words.first {
         case "sessions":

@@ -50,7 +50,7 @@ public final class Daemon: Service, @unchecked Sendable {
                 audit: AuditLog(path: config.paths.auditLog, logger: logger)))
     }
 
-    public static func loadConfig(_ path: String) throws -> Config { try ConfigFile.load(path) }
+    public static func loadConfig(_ path: String) throws -> Config { try ConfigFile.loadForDaemon(path) }
 
     public func run() async throws {
         // Trap SIGHUP before any socket exists: whoever sees a socket may send it at once.

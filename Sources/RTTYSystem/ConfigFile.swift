@@ -6,13 +6,24 @@ public enum ConfigFile {
 
     /// Reads and checks a config file; the error names the file and what is wrong.
     public static func load(_ path: String) throws(ConfigError) -> Config {
-        let text: String
+        try ConfigParser.parse(try text(path), file: path)
+    }
+
+    private static func text(_ path: String) throws(ConfigError) -> String {
         do {
-            text = try TextFile.read(path)
+            return try TextFile.read(path)
         } catch {
             throw ConfigError(file: path, line: nil, key: nil, message: "cannot read: \(error.errno)")
         }
-        return try ConfigParser.parse(text, file: path)
+    }
+
+    /// `load` for the daemon (start-up, reload, --check-config): also refused when the
+    /// configuration conflicts with itself on the filesystem (`ConfigConflicts`).
+    public static func loadForDaemon(_ path: String) throws(ConfigError) -> Config {
+        let text = try text(path)
+        let config = try ConfigParser.parse(text, file: path)
+        try ConfigConflicts.check(config, text: text, file: path)
+        return config
     }
 
     /// `load` for a set-id program: read through `TrustedFile`, refused with the reason when

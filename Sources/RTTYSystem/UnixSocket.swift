@@ -87,9 +87,12 @@ public enum UnixSocket {
         if Files.isSocket(path) { _ = unlink(path) }
     }
 
+    /// The longest path a Unix socket address holds (sun_path less its NUL).
+    public static var maxPathBytes: Int { MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1 }
+
     private static func checkLength(_ path: String) throws(SystemError) {
-        guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
-            throw SystemError("use socket path", "\(path) (longer than \(MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1) bytes)", .fileNameTooLong)
+        guard path.utf8.count <= maxPathBytes else {
+            throw SystemError("use socket path", "\(path) (longer than \(maxPathBytes) bytes)", .fileNameTooLong)
         }
     }
 

@@ -46,7 +46,7 @@ struct ControlOptions: ParsableArguments {
     /// to `body` chunk by chunk as it arrives, until the daemon closes (with `follow`, as
     /// long as it takes).
     func stream(_ words: [String], follow: Bool, _ body: ([UInt8]) throws -> Void) throws {
-        let fd = try connect()
+        let fd = try connect(words)
         var header = Data()
         var started = false
         try fd.exchange(words.joined(separator: " ") + "\n", waitForever: follow) { chunk in
@@ -60,7 +60,12 @@ struct ControlOptions: ParsableArguments {
         if !started { _ = try check(header) }
     }
 
-    private func connect() throws -> FileDescriptorBox {
+    /// Connects, once the request's words passed the daemon's own rule, so that the error
+    /// names the argument as typed.
+    private func connect(_ words: [String]) throws -> FileDescriptorBox {
+        for word in words.dropFirst() {
+            if let problem = ControlWords.problem(word) { throw Failure("\(words[0]): \(problem)") }
+        }
         switch SocketProblem.connect(path: control) {
         case .success(let connected): return FileDescriptorBox(connected)
         case .failure(let problem): throw Failure(Self.unreachable(control, problem))
@@ -70,7 +75,7 @@ struct ControlOptions: ParsableArguments {
     /// The answer as sent (printed with --json) and as an object; throws unless it says ok.
     private func exchange(_ words: [String]) throws -> (data: Data, object: [String: Any]) {
         var answer = Data()
-        try connect().exchange(words.joined(separator: " ") + "\n") { answer += $0 }
+        try connect(words).exchange(words.joined(separator: " ") + "\n") { answer += $0 }
         return (answer, try check(answer))
     }
 

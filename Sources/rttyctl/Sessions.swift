@@ -148,9 +148,19 @@ struct ImportClassic: ParsableCommand {
         guard let names = try? files.contentsOfDirectory(atPath: devDir) else {
             throw Failure("\(devDir) cannot be read: a classic tree has dev/NAME -> /dev/tty... for each console")
         }
-        let read = { (file: String) in try? String(contentsOfFile: self.directory + "/" + file, encoding: .utf8) }
-        var consoles: [ClassicImport.Console] = []
         var notes: [String] = []
+        // Whatever the bytes (startsrv read them with sh): a file that is not UTF-8 is still
+        // read, and one that exists but cannot be read is said, never taken as missing.
+        let read = { (file: String) -> String? in
+            let path = self.directory + "/" + file
+            guard files.fileExists(atPath: path) else { return nil }
+            guard let data = files.contents(atPath: path) else {
+                notes.append("\(file) exists but cannot be read; its options are not used")
+                return nil
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+        var consoles: [ClassicImport.Console] = []
         for name in names.sorted() where !name.hasPrefix(".") {
             let path = devDir + "/" + name
             var device = (try? files.destinationOfSymbolicLink(atPath: path)) ?? path

@@ -39,17 +39,20 @@ import Testing
     @Test func badLinesAreReportedAndGrantNothing() {
         let bad = AccessList(
             parsing: """
-                vixie pbx
-                bob/x pbx rw
-                carol a/b rw
                 dave pbx rwx
                 dave * rw
+                bob/x lab rw
+                carol a/b rw
+                vixie pbx
                 """, file: "access")
-        #expect(bad.problems.map(\.line) == [1, 2, 3, 4])
+        #expect(bad.problems.map(\.line) == [1, 3, 4, 5])
         #expect(bad.problems.allSatisfy { $0.description.hasPrefix("access:") })
         // A bad rights word is a denial for what it names, not a skipped line.
         #expect(bad.decide(user: "dave", groups: [], console: "pbx").rights == .none)
         #expect(bad.decide(user: "dave", groups: [], console: "other").rights == .rw)
+        // A bad user denies its consoles to everyone; a bad console list or field count, all.
+        #expect(bad.decide(user: "bob", groups: [], console: "lab") == (.none, 3))
+        #expect(bad.decide(user: "vixie", groups: [], console: "util") == (.none, 4))
         #expect(bad.decide(user: "vixie", groups: [], console: "pbx").rights == .none)
         #expect(AccessList().decide(user: "vixie", groups: [], console: "pbx").rights == .none)
     }

@@ -7,8 +7,10 @@ import Testing
     @Test func listingKeepsOrderLinesAndProblemsAndSurvivesTheWire() throws {
         let list = AccessList(parsing: "# c\nvixie pbx rw\n%ops lab*,util ro\n* lobby none\nbroken line\n", file: "/etc/rtty/access")
         let listing = ControlACL.Listing(path: "/etc/rtty/access", list: list, unreadable: nil)
-        #expect(listing.rules.map(\.who) == ["vixie", "%ops", "*"])
-        #expect(listing.rules.map(\.line) == [2, 3, 4])
+        // The unreadable line 5 is listed as what it counts as: everyone denied everything.
+        #expect(listing.rules.map(\.who) == ["vixie", "%ops", "*", "*"])
+        #expect(listing.rules.map(\.line) == [2, 3, 4, 5])
+        #expect(listing.rules[3].consoles == ["*"] && listing.rules[3].rights == "none")
         #expect(listing.rules[1].consoles == ["lab*", "util"] && listing.rules[1].rights == "ro")
         #expect(listing.problems.count == 1 && listing.problems[0].hasPrefix("/etc/rtty/access:5: expected three fields"))
         let wire = try JSONEncoder().encode(listing)

@@ -122,3 +122,30 @@ func run(_ path: String, _ arguments: [String]) throws -> String {
     process.waitUntilExit()
     return String(decoding: data, as: UTF8.self)
 }
+
+@Suite struct DeviceNodeTests {
+    @Test func onlyACharacterDeviceIsOpened() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rtty-node-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(mkfifo(dir + "/fifo", 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/fifo")
+        #expect(try Device.node(dir + "/link") == .other(kind: "a FIFO"))
+        do {
+            _ = try Device.open(dir + "/link")
+            Issue.record("a FIFO behind a link was opened")
+        } catch {
+            #expect(error.description.contains("a FIFO, not a terminal device; not opened"), "\(error)")
+        }
+        let pty = try Pty.open()
+        defer {
+            try? pty.master.close()
+            try? pty.slave.close()
+        }
+        guard case .characterDevice(let rdev) = try Device.node(pty.slavePath) else {
+            Issue.record("a pty is not a character device")
+            return
+        }
+        #expect(Device.rdev(pty.slave) == rdev)
+    }
+}
