@@ -53,9 +53,9 @@ public enum ClassicImport {
             }
             // A console's own file replaces the defaults, as startsrv did.
             let own = chosen(console.options, "opt/\(console.name).srv").map { settings($0.0, warnings: &warnings, what: $0.1) } ?? base
-            // A name with . + @ or : is not a bare TOML key: quoted, or it would be a subtable.
-            let bare = console.name.unicodeScalars.allSatisfy { ConsoleName.isAllowed($0) && !".+@:".unicodeScalars.contains($0) }
-            text += "\n[console.\(bare ? console.name : JSON.quote(console.name))]\ndevice = \(JSON.quote(console.device))\n"
+            // A name TOML cannot write bare ("lab.1", "café") is quoted, as one key.
+            let key = console.name.unicodeScalars.allSatisfy(TOMLKeyPath.isBare) ? console.name : JSON.quote(console.name)
+            text += "\n[console.\(key)]\ndevice = \(JSON.quote(console.device))\n"
             for line in lines(own, against: base) { text += line + "\n" }
         }
         return Result(config: text, warnings: warnings)

@@ -45,86 +45,40 @@ public enum ConfigParser {
         } catch {
             throw ConfigError(file: file, line: error.line, key: nil, message: "TOML syntax: \(error.description)")
         }
-        var reader = Reader(file: file, lines: TextLines.split(text))
+        var reader = Reader(file: file, keyLines: TOMLKeyLines(text))
         return try reader.read(root)
     }
 
-    /// The line of a dotted key (`console.pbx.device`, `paths.control`) in a config's
-    /// text, for checks made after parsing (ConfigConflicts); nil when it is not written.
+    /// The line of a dotted key of bare names (`paths.control`) in a config's text, for
+    /// checks made after parsing (ConfigConflicts); nil when the file does not name it.
     public static func line(of key: String, in text: String) -> Int? {
-        Reader(file: "", lines: TextLines.split(text)).line(of: key)
+        TOMLKeyLines(text).line(of: TOMLKeyPath(stringLiteral: key))
     }
 
-    /// The line of `[console.NAME]` (bare or quoted), or of `key` in that table.
+    /// The line of console NAME's table (however its header is spelled), or of `key` in it.
     public static func line(console name: String, key: String? = nil, in text: String) -> Int? {
-        let reader = Reader(file: "", lines: TextLines.split(text))
-        guard let header = ["\(name)", "\"\(name)\"", "'\(name)'"].lazy.compactMap({ reader.headers["[console.\($0)]"] }).first else { return nil }
-        guard let key else { return header + 1 }
-        return reader.line(of: key, after: header) ?? header + 1
+        TOMLKeyLines(text).line(of: TOMLKeyPath(["console", name] + (key.map { [$0] } ?? [])))
     }
 
     struct Reader {
         let file: String
-        let lines: [String]
-        /// "[console.pbx]" → its line index, found once (a 1,000-console file is read in
+        /// Where each key is in the file, found once (a 1,000-console file is read in
         /// milliseconds, not by scanning the text per lookup).
-        let headers: [String: Int]
+        let keyLines: TOMLKeyLines
 
-        init(file: String, lines: [String]) {
-            self.file = file
-            self.lines = lines
-            var headers: [String: Int] = [:]
-            for (index, line) in lines.enumerated() {
-                let text = Self.stripped(line)
-                guard text.hasPrefix("["), let end = text.firstIndex(of: "]") else { continue }
-                let header = String(text[...end])
-                if headers[header] == nil { headers[header] = index }
-            }
-            self.headers = headers
-        }
-
-        func fail(_ key: String, _ message: String) -> ConfigError {
-            ConfigError(file: file, line: line(of: key), key: key, message: message)
-        }
-
-        /// Best-effort line number of a dotted key: its table header, then the key in it.
-        func line(of dotted: String) -> Int? {
-            var parts = dotted.split(separator: ".").map(String.init)
-            guard let last = parts.popLast() else { return nil }
-            let header = parts.joined(separator: ".")
-            var start = 0
-            if !header.isEmpty {
-                guard let h = headers["[\(header)]"] else { return headers["[\(dotted)]"].map { $0 + 1 } }
-                start = h + 1
-            }
-            return line(of: last, after: start - 1) ?? headers["[\(dotted)]"].map { $0 + 1 }
-        }
-
-        /// The line of `key = ...` in the table whose header is at index `header`.
-        func line(of key: String, after header: Int) -> Int? {
-            for i in (header + 1)..<lines.count {
-                let line = Self.stripped(lines[i])
-                if line.hasPrefix("[") { break }
-                if line.hasPrefix(key) && line.dropFirst(key.count).trimmingLeadingSpaces().hasPrefix("=") {
-                    return i + 1
-                }
-            }
-            return nil
-        }
-
-        private static func stripped(_ line: String) -> String {
-            String(line.drop { $0 == " " || $0 == "\t" })
+        func fail(_ key: TOMLKeyPath, _ message: String) -> ConfigError {
+            ConfigError(file: file, line: keyLines.line(of: key), key: key.description, message: message)
         }
 
         mutating func read(_ root: TOMLTable) throws(ConfigError) -> Config {
             var config = Config()
             for key in root.keys where !["paths", "defaults", "console", "control"].contains(key) {
-                throw fail(key, "unknown table or key; expected [paths], [defaults], [control] or [console.NAME]")
+                throw fail(TOMLKeyPath([key]), "unknown table or key; expected [paths], [defaults], [control] or [console.NAME]")
             }
             if let control = root["control"] {
                 guard let table = control.table else { throw fail("control", "expected a table") }
                 for key in table.keys where key != "admin_group" {
-                    throw fail("control.\(key)", "unknown key; expected admin_group")
+                    throw fail("control" + key, "unknown key; expected admin_group")
                 }
                 if let group = table["admin_group"] {
                     guard let name = group.string, !name.isEmpty, !name.contains(where: { $0 == ":" || $0 == " " || $0 == "/" }) else {
@@ -140,7 +94,7 @@ public enum ConfigParser {
             if let defaults = root["defaults"] {
                 guard let table = defaults.table else { throw fail("defaults", "expected a table") }
                 for key in table.keys where !ConfigParser.settingKeys.contains(key) {
-                    throw fail("defaults.\(key)", "unknown key; expected one of \(ConfigParser.settingKeys.joined(separator: ", "))")
+                    throw fail("defaults" + key, "unknown key; expected one of \(ConfigParser.settingKeys.joined(separator: ", "))")
                 }
                 var template = Config.Console(name: "", source: .device(path: "/"), defaults: config.defaults)
                 try applySettings(table, prefix: "defaults", to: &template)
@@ -158,9 +112,9 @@ public enum ConfigParser {
             var paths = Config.Paths()
             for key in table.keys {
                 guard ConfigParser.pathKeys.contains(key) else {
-                    throw fail("paths.\(key)", "unknown key; expected one of \(ConfigParser.pathKeys.joined(separator: ", "))")
+                    throw fail("paths" + key, "unknown key; expected one of \(ConfigParser.pathKeys.joined(separator: ", "))")
                 }
-                let value = try absolutePath(table[key]!, "paths.\(key)")
+                let value = try absolutePath(table[key]!, "paths" + key)
                 switch key {
                 case "socket_dir": paths.socketDir = value
                 case "control": paths.control = value
@@ -176,17 +130,18 @@ public enum ConfigParser {
         }
 
         private func readConsoles(_ table: TOMLTable, defaults: Config.Defaults) throws(ConfigError) -> [Config.Console] {
-            // toml++ keeps keys sorted, not in file order: order by where each header appears.
-            let names = table.keys.sorted { (headers["[console.\($0)]"] ?? 0) < (headers["[console.\($1)]"] ?? 0) }
+            // toml++ keeps keys sorted, not in file order: order by where each console first appears.
+            func place(_ name: String) -> (Int, String) { (keyLines.line(of: TOMLKeyPath(["console", name])) ?? 0, name) }
+            let names = table.keys.sorted { place($0) < place($1) }
             var consoles: [Config.Console] = []
             var sources: [String: String] = [:]
             var ports: [String: String] = [:]
             for name in names {
-                let key = "console.\(name)"
+                let key = TOMLKeyPath(["console", name])
                 if let problem = ConsoleName.problem(name) { throw fail(key, problem) }
-                guard let body = table[name]?.table else { throw fail(key, "expected a table [console.\(name)]") }
+                guard let body = table[name]?.table else { throw fail(key, "expected a table [\(key)]") }
                 for k in body.keys where !(ConfigParser.sourceKeys + ConfigParser.tcpKeys + ConfigParser.settingKeys).contains(k) {
-                    throw fail("\(key).\(k)", "unknown key; expected device, exec or unix, rows, cols, tcp keys (\(ConfigParser.tcpKeys.joined(separator: ", "))), or one of \(ConfigParser.settingKeys.joined(separator: ", "))")
+                    throw fail(key + k, "unknown key; expected device, exec or unix, rows, cols, tcp keys (\(ConfigParser.tcpKeys.joined(separator: ", "))), or one of \(ConfigParser.settingKeys.joined(separator: ", "))")
                 }
                 let source = try readSource(body, key)
                 if case .exec = source {} else {
@@ -198,7 +153,7 @@ public enum ConfigParser {
                 try applySettings(body, prefix: key, to: &console)
                 console.tcp = try readTCP(body, key)
                 if let tcp = console.tcp {
-                    if let other = ports[tcp.address] { throw fail("\(key).tcp", "\(tcp.address) is already the port of console \(other)") }
+                    if let other = ports[tcp.address] { throw fail(key + "tcp", "\(tcp.address) is already the port of console \(other)") }
                     ports[tcp.address] = name
                 }
                 consoles.append(console)
@@ -207,78 +162,78 @@ public enum ConfigParser {
         }
 
         /// The tcp keys of a console; a non-loopback address needs tcp_allow_remote = true.
-        private func readTCP(_ body: TOMLTable, _ key: String) throws(ConfigError) -> Config.TCPAccess? {
+        private func readTCP(_ body: TOMLTable, _ key: TOMLKeyPath) throws(ConfigError) -> Config.TCPAccess? {
             guard let value = body["tcp"] else {
                 if let stray = ConfigParser.tcpKeys.dropFirst().first(where: { body[$0] != nil }) {
-                    throw fail("\(key).\(stray)", "applies only with tcp = \"HOST:PORT\"")
+                    throw fail(key + stray, "applies only with tcp = \"HOST:PORT\"")
                 }
                 return nil
             }
             guard let text = value.string, let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port) else {
-                throw fail("\(key).tcp", "expected \"HOST:PORT\" such as \"127.0.0.1:7001\" or \"[::1]:7001\" (port 1 to 65535)")
+                throw fail(key + "tcp", "expected \"HOST:PORT\" such as \"127.0.0.1:7001\" or \"[::1]:7001\" (port 1 to 65535)")
             }
             var host = String(text[..<colon])
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             let isHostName = !host.isEmpty && !host.contains(":") && host.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-" }
             guard IPNetwork.address(host) != nil || isHostName else {
-                throw fail("\(key).tcp", "\"\(host)\" is not an address or host name")
+                throw fail(key + "tcp", "\"\(host)\" is not an address or host name")
             }
             var access = Config.TCPAccess(host: host, port: port, mode: .raw, allowRemote: false, allow: [], readOnly: false)
             if let mode = body["tcp_mode"] {
-                guard let word = mode.string, let parsed = Config.TCPAccess.Mode(rawValue: word) else { throw fail("\(key).tcp_mode", "expected \"raw\" or \"telnet\"") }
+                guard let word = mode.string, let parsed = Config.TCPAccess.Mode(rawValue: word) else { throw fail(key + "tcp_mode", "expected \"raw\" or \"telnet\"") }
                 access.mode = parsed
             }
-            if let remote = body["tcp_allow_remote"] { access.allowRemote = try bool(remote, "\(key).tcp_allow_remote") }
+            if let remote = body["tcp_allow_remote"] { access.allowRemote = try bool(remote, key + "tcp_allow_remote") }
             if let rights = body["tcp_rights"] {
-                guard let word = rights.string, word == "rw" || word == "ro" else { throw fail("\(key).tcp_rights", "expected \"rw\" or \"ro\"") }
+                guard let word = rights.string, word == "rw" || word == "ro" else { throw fail(key + "tcp_rights", "expected \"rw\" or \"ro\"") }
                 access.readOnly = word == "ro"
             }
             if let list = body["tcp_allow"] {
-                guard let array = list.array else { throw fail("\(key).tcp_allow", "expected a list such as [\"10.0.0.0/8\", \"::1\"]") }
+                guard let array = list.array else { throw fail(key + "tcp_allow", "expected a list such as [\"10.0.0.0/8\", \"::1\"]") }
                 for element in array {
                     guard let entry = element.string, let network = IPNetwork(entry) else {
-                        throw fail("\(key).tcp_allow", "\(element.string.map { "\"\($0)\"" } ?? "an entry") is not an address or network (a.b.c.d/n or IPv6/n)")
+                        throw fail(key + "tcp_allow", "\(element.string.map { "\"\($0)\"" } ?? "an entry") is not an address or network (a.b.c.d/n or IPv6/n)")
                     }
                     access.allow.append(network)
                 }
             }
             guard access.isLoopback || access.allowRemote else {
-                throw fail("\(key).tcp", "\(access.address) is not a loopback address: TCP access has no authentication, so binding it elsewhere needs tcp_allow_remote = true (and tcp_allow to limit who connects)")
+                throw fail(key + "tcp", "\(access.address) is not a loopback address: TCP access has no authentication, so binding it elsewhere needs tcp_allow_remote = true (and tcp_allow to limit who connects)")
             }
             return access
         }
 
-        private func readSource(_ body: TOMLTable, _ key: String) throws(ConfigError) -> Config.Source {
+        private func readSource(_ body: TOMLTable, _ key: TOMLKeyPath) throws(ConfigError) -> Config.Source {
             let given = ["device", "exec", "unix"].filter { body[$0] != nil }
             guard given.count == 1 else {
                 throw fail(key, given.isEmpty ? "needs one of device, exec or unix" : "has \(given.joined(separator: " and ")); give exactly one")
             }
             if body["rows"] != nil || body["cols"] != nil, given[0] != "exec" {
-                throw fail("\(key).rows", "rows and cols apply to exec consoles only")
+                throw fail(key + "rows", "rows and cols apply to exec consoles only")
             }
             switch given[0] {
-            case "device": return .device(path: try absolutePath(body["device"]!, "\(key).device"))
-            case "unix": return .unix(path: try absolutePath(body["unix"]!, "\(key).unix"))
+            case "device": return .device(path: try absolutePath(body["device"]!, key + "device"))
+            case "unix": return .unix(path: try absolutePath(body["unix"]!, key + "unix"))
             default:
-                guard let array = body["exec"]?.array else { throw fail("\(key).exec", "expected an array of strings, e.g. [\"/usr/bin/ipmitool\", \"sol\", \"activate\"]") }
+                guard let array = body["exec"]?.array else { throw fail(key + "exec", "expected an array of strings, e.g. [\"/usr/bin/ipmitool\", \"sol\", \"activate\"]") }
                 var argv: [String] = []
                 for element in array {
-                    guard let word = element.string else { throw fail("\(key).exec", "expected an array of strings; element \(argv.count + 1) is not a string") }
+                    guard let word = element.string else { throw fail(key + "exec", "expected an array of strings; element \(argv.count + 1) is not a string") }
                     argv.append(word)
                 }
                 guard let first = argv.first, first.hasPrefix("/") else {
-                    throw fail("\(key).exec", "expected a command with an absolute path first, e.g. [\"/bin/sh\", \"-i\"]")
+                    throw fail(key + "exec", "expected a command with an absolute path first, e.g. [\"/bin/sh\", \"-i\"]")
                 }
-                let rows = try int(body["rows"], "\(key).rows", 1...1000) ?? 24
-                let cols = try int(body["cols"], "\(key).cols", 1...1000) ?? 80
+                let rows = try int(body["rows"], key + "rows", 1...1000) ?? 24
+                let cols = try int(body["cols"], key + "cols", 1...1000) ?? 80
                 return .exec(argv: argv, rows: rows, cols: cols)
             }
         }
 
-        private func applySettings(_ table: TOMLTable, prefix: String, to console: inout Config.Console) throws(ConfigError) {
+        private func applySettings(_ table: TOMLTable, prefix: TOMLKeyPath, to console: inout Config.Console) throws(ConfigError) {
             for key in ConfigParser.settingKeys {
                 guard let value = table[key] else { continue }
-                let name = "\(prefix).\(key)"
+                let name = prefix + key
                 switch key {
                 case "baud", "data_bits", "stop_bits":
                     guard let n = value.int else { throw fail(name, "expected an integer") }
@@ -319,19 +274,19 @@ public enum ConfigParser {
             }
         }
 
-        private func int(_ value: TOMLValue?, _ name: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        private func int(_ value: TOMLValue?, _ name: TOMLKeyPath, _ range: ClosedRange<Int>) throws(ConfigError) -> Int? {
             guard let value else { return nil }
             guard let n = value.int else { throw fail(name, "expected an integer from \(range.lowerBound) to \(range.upperBound)") }
             guard range.contains(n) else { throw fail(name, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(n)") }
             return n
         }
 
-        private func bool(_ value: TOMLValue, _ name: String) throws(ConfigError) -> Bool {
+        private func bool(_ value: TOMLValue, _ name: TOMLKeyPath) throws(ConfigError) -> Bool {
             guard let b = value.bool else { throw fail(name, "expected true or false") }
             return b
         }
 
-        private func absolutePath(_ value: TOMLValue, _ name: String) throws(ConfigError) -> String {
+        private func absolutePath(_ value: TOMLValue, _ name: TOMLKeyPath) throws(ConfigError) -> String {
             guard let text = value.string else { throw fail(name, "expected a path in quotes") }
             guard text.hasPrefix("/") else { throw fail(name, "expected an absolute path, got \"\(text)\"") }
             guard !text.utf8.contains(0) else { throw fail(name, "path contains a NUL byte") }
@@ -358,8 +313,4 @@ extension Config.Defaults {
         transcriptMaxBytes = template.transcriptMaxBytes
         transcriptKeepBytes = template.transcriptKeepBytes
     }
-}
-
-extension Substring {
-    func trimmingLeadingSpaces() -> Substring { drop { $0 == " " || $0 == "\t" } }
 }

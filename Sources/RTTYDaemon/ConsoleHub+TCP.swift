@@ -144,8 +144,10 @@ extension ConsoleHub {
         }
     }
 
-    /// SET-CONTROL: flow control, BREAK, DTR and RTS. Lines a device does not have (a pty)
-    /// are answered as asked: there is nothing to contradict.
+    /// SET-CONTROL: flow control, BREAK, DTR and RTS, each answered with the state it left
+    /// (RFC 2217), so a refused change (a read-only session, a device that is down) is
+    /// answered with what the line kept. Lines a device does not have (a pty) are answered
+    /// as asked when the change was allowed: there is nothing to contradict.
     private func control(_ value: UInt8, from client: ClientSession, fd: SystemPackage.FileDescriptor?) -> UInt8 {
         typealias C = ComPort.Control
         let lines = fd.flatMap(ModemLines.get)
@@ -159,18 +161,20 @@ extension ConsoleHub {
         case C.queryBreak, C.breakOff:
             return C.breakOff
         case C.breakOn:
-            sendBreak(by: client)  // a timed BREAK; BREAK-OFF is then already true
-            return C.breakOn
+            // A timed BREAK, so BREAK-OFF is true again by itself. BREAK-ON only when this
+            // request put one on the line: a refused or dropped one (one at a time) did not.
+            return sendBreak(by: client) == nil ? C.breakOn : C.breakOff
         case C.queryDTR:
             return lines.map { $0.dtr ? C.dtrOn : C.dtrOff } ?? C.dtrOn
-        case C.dtrOn, C.dtrOff:
-            if let fd, mayWrite(client, "DTR") { ModemLines.set(fd, dtr: value == C.dtrOn) }
-            return value
         case C.queryRTS:
             return lines.map { $0.rts ? C.rtsOn : C.rtsOff } ?? C.rtsOn
-        case C.rtsOn, C.rtsOff:
-            if let fd, mayWrite(client, "RTS") { ModemLines.set(fd, rts: value == C.rtsOn) }
-            return value
+        case C.dtrOn, C.dtrOff, C.rtsOn, C.rtsOff:
+            let dtr = value == C.dtrOn || value == C.dtrOff
+            let query = dtr ? C.queryDTR : C.queryRTS
+            guard let fd, mayWrite(client, dtr ? "DTR" : "RTS") else { return control(query, from: client, fd: fd) }
+            let raise = value == C.dtrOn || value == C.rtsOn
+            ModemLines.set(fd, dtr: dtr ? raise : nil, rts: dtr ? nil : raise)
+            return ModemLines.get(fd) == nil ? value : control(query, from: client, fd: fd)
         case 13:
             return 14  // inbound flow control: none separate from the outbound setting
         default:

@@ -99,6 +99,33 @@ import Testing
 
     /// A control socket out of reach: no directory, no socket, a socket left by a daemon
     /// that died. Each says what was tried and what to do, never a bare errno.
+    /// A peer that half-closes its side after the request line (shutdown(SHUT_WR), as
+    /// `printf ... | socat` does at the end of its input) still has the request carried out
+    /// and gets the whole answer: a change, a small answer and a streamed one.
+    @Test func aHalfClosedRequestRunsAndIsAnswered() throws {
+        let rig = try PtyConsoleRig()
+        let control = rig.env.socketDir + "/control"
+        try rig.guest.write("first line\r\nlast line\r\n")
+        try waitUntil(timeout: 5, "both lines in the console log") { String(decoding: rig.env.logContents("pbx"), as: UTF8.self).contains("last line") }
+        func ask(_ line: String) throws -> String {
+            let client = try ControlClient(path: control)
+            defer { client.close() }
+            #expect(client.write(line + "\n"))
+            #expect(shutdown(client.fd.rawValue, Int32(SHUT_WR)) == 0)
+            return try client.readAll()
+        }
+        let set = try ask("set pbx baud=57600")
+        #expect(set.hasPrefix(#"{"ok":true"#) && set.contains("baud=57600"), "\(set)")
+        #expect(try Termios.currentSettings(rig.guest.pair.slave).baud == 57_600)
+        let status = try ask("status pbx")
+        #expect(status.hasPrefix(#"{"ok":true"#) && status.contains(#""baud=57600"#), "\(status)")
+        let log = try ask("log pbx 20")
+        #expect(log.hasPrefix(#"{"ok":true"#) && log.contains("first line") && log.contains("last line"), "\(log.debugDescription)")
+        // socat shuts down its write side at the end of its input and waits for the answer.
+        let socat = try ProcessRun.run("/usr/bin/socat", ["-t", "10", "-", "UNIX-CONNECT:" + control], input: "status pbx\n")
+        #expect(socat.stdout.hasPrefix(#"{"ok":true"#) && socat.stdout.contains(#""baud=57600"#), "\(socat.stdout) \(socat.stderr)")
+    }
+
     @Test func unreachableDaemonIsExplained() throws {
         let env = try TestEnvironment()
         let missing = try Self.rttyctl(["status", "--control", env.root + "/run/control"])

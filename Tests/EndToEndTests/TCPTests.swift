@@ -108,6 +108,91 @@ import Testing
         #expect((try? rig.guest.waitFor("typed", timeout: 0.5)) == nil)
     }
 
+    /// The payloads of the COM-PORT-OPTION answers to `requests`, sent in one write on a new
+    /// connection, in order (the signature answer that closes them, and modem-state reports,
+    /// left out).
+    static func comPortAnswers(_ rig: Rig, _ requests: [[UInt8]]) throws -> [[UInt8]] {
+        let client = try TCPClient(port: rig.port)
+        let wire = (requests + [[ComPort.Code.signature]]).flatMap { Telnet.subnegotiation(option: Telnet.Option.comPort, $0) }
+        try client.write(wire)
+        let answered = client.pump(timeout: 10) { $0.received.contains(subsequence: TCPReloadTests.signatureAnswer) }
+        #expect(answered, "no signature answer; got \(client.received)")
+        var parser = Telnet.Parser()
+        return try parser.feed(client.received).compactMap { event in
+            guard case .subnegotiation(Telnet.Option.comPort, let payload) = event,
+                  let code = payload.first, code != 100, code != 107 else { return nil }
+            return payload
+        }
+    }
+
+    /// RFC 2217: the server answers with the value in effect. A read-only session's changes
+    /// are refused, so each answer is what the line kept, never what was asked; the pty's
+    /// settings are untouched. (A pty has no DTR or RTS: it reports both on, as a query does.)
+    @Test func readOnlyRfc2217RequestsAreAnsweredWithTheLineAsItIs() throws {
+        let rig = try Rig("tcp_mode = \"telnet\"\ntcp_rights = \"ro\"")
+        let before = try Termios.currentSettings(rig.guest.pair.slave)
+        typealias C = ComPort.Control
+        let set = ComPort.Code.setControl
+        let answers = try Self.comPortAnswers(rig, [
+            [ComPort.Code.setBaud] + ComPort.baudBytes(before.baud == 115_200 ? 19_200 : 115_200),
+            [ComPort.Code.setDataSize, before.dataBits == 7 ? 8 : 7],
+            [ComPort.Code.setParity, before.parity == .even ? 2 : 3],
+            [ComPort.Code.setStopSize, before.stopBits == 2 ? 1 : 2],
+            [set, before.flow == .xonxoff ? C.noFlow : C.xonXoff],
+            [set, C.breakOn], [set, C.dtrOff], [set, C.rtsOff], [set, C.queryBreak],
+        ])
+        let flow = before.flow == .none ? C.noFlow : before.flow == .xonxoff ? C.xonXoff : C.hardware
+        let expected: [[UInt8]] = [
+            [101] + ComPort.baudBytes(before.baud), [102, UInt8(before.dataBits)],
+            [103, ComPort.parityValue(before.parity)], [104, UInt8(before.stopBits)],
+            [105, flow], [105, C.breakOff], [105, C.dtrOn], [105, C.rtsOn], [105, C.breakOff],
+        ]
+        #expect(answers == expected, "answers \(answers), the line has \(expected)")
+        #expect(try Termios.currentSettings(rig.guest.pair.slave) == before)
+        #expect(!rig.audit.contains(#""event":"break""#) && !rig.audit.contains(#""event":"settings""#), "\(rig.audit)")
+    }
+
+    /// The line carries one BREAK at a time: a second BREAK-ON while the first is on the
+    /// line is dropped, and its answer says BREAK-OFF (none of its own was sent).
+    @Test func aBreakDroppedWhileOneIsOnTheLineIsAnsweredBreakOff() throws {
+        let rig = try Rig("tcp_mode = \"telnet\"")
+        typealias C = ComPort.Control
+        let set = ComPort.Code.setControl
+        let answers = try Self.comPortAnswers(rig, [[set, C.breakOn], [set, C.breakOn], [set, C.breakOff], [set, C.dtrOff]])
+        // The pty has no DTR line: the change is answered as asked (nothing contradicts it).
+        #expect(answers == [[105, C.breakOn], [105, C.breakOff], [105, C.breakOff], [105, C.dtrOff]], "\(answers)")
+        try waitUntil(timeout: 5, "a break record with one sent, one dropped:\n\(rig.audit)") {
+            FloodTests.accounted(rig, event: "break", fields: ["sent", "dropped"]) == 2
+        }
+    }
+
+    /// pyserial checks each answer against what it asked: on a read-only session, opening
+    /// at the line's own settings works, and dropping DTR or sending a BREAK fails with
+    /// pyserial's "remote rejected value" instead of passing as done.
+    @Test(.enabled(if: havePySerial)) func pyserialOnAReadOnlySessionIsToldItsChangesWereRefused() throws {
+        let rig = try Rig("tcp_mode = \"telnet\"\ntcp_rights = \"ro\"")
+        let baud = try Termios.currentSettings(rig.guest.pair.slave).baud
+        let script = """
+            import serial
+            port = serial.serial_for_url("rfc2217://127.0.0.1:\(rig.port)", baudrate=\(baud), timeout=5)
+            print("OPEN", flush=True)
+            for name, change in [("DTR", lambda: setattr(port, "dtr", False)), ("BREAK", lambda: port.send_break(0.3)),
+                                 ("BAUD", lambda: setattr(port, "baudrate", \(baud == 19_200 ? 38_400 : 19_200)))]:
+                try:
+                    change()
+                    print(name, "accepted", flush=True)
+                except (ValueError, serial.SerialException) as error:
+                    print(name, "refused:", error, flush=True)
+            print("DONE", flush=True)
+            """
+        let client = try LiveProcess("/usr/bin/env", ["python3", "-c", script])
+        try client.waitForOutput("DONE", timeout: 20)
+        for name in ["DTR", "BREAK", "BAUD"] {
+            #expect(client.stdout.contains("\(name) refused: remote rejected value"), "\(client.stdout)")
+        }
+        #expect(try Termios.currentSettings(rig.guest.pair.slave).baud == baud)
+    }
+
     @Test func remoteBindNeedsTheExplicitOptionAndTcpAllowIsEnforced() throws {
         let env = try TestEnvironment()
         try env.writeConfig("[console.pbx]\ndevice = \"/dev/null\"\ntcp = \"0.0.0.0:7001\"\n")

@@ -31,6 +31,17 @@ import Testing
         #expect(config.console(named: "pbx")?.settings == LineSettings(baud: 9600, dataBits: 8, parity: .none))
     }
 
+    /// A device name TOML cannot write bare (a dot, an @) is quoted in its
+    /// header, so it stays one console of that name.
+    @Test func namesThatNeedQuotesAreQuoted() throws {
+        let result = ClassicImport.convert(
+            consoles: [.init(name: "lab.1", device: "/dev/ttyS0", options: nil), .init(name: "vm@host1", device: "/dev/ttyS1", options: nil)],
+            defaults: "", root: "/r")
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+        let config = try ConfigParser.parse(result.config, file: "imported")
+        #expect(config.consoles.map(\.name) == ["lab.1", "vm@host1"])
+    }
+
     @Test func unsafeOrUnknownThingsAreReportedNotCarried() throws {
         let result = ClassicImport.convert(
             consoles: [

@@ -116,6 +116,60 @@ import Testing
         }
     }
 
+    /// TOML spells a table many ways: spaces in the header, quoted names (needed for a dot
+    /// or a non-ASCII letter), literal quotes, a [console] table with dotted keys or an
+    /// inline table. Consoles come out in the order of the file whichever is used.
+    @Test func consolesKeepFileOrderHoweverTheirHeadersAreSpelled() throws {
+        let text = """
+            [console."zeta"]
+            device = "/dev/z"
+            [ console.alpha ]   # spaces inside the brackets
+            device = "/dev/a"
+            [console . "m.id"]
+            device = "/dev/m"
+            [console.'kappa']
+            device = "/dev/k"
+            [console]
+            delta.device = "/dev/d"
+            beta = { device = "/dev/b" }
+            [console."vm@host1"]
+            device = "/dev/c"
+            [console.omega]
+            device = "/dev/o"
+            """
+        let config = try ConfigParser.parse(text, file: "t.conf")
+        #expect(config.consoles.map(\.name) == ["zeta", "alpha", "m.id", "kappa", "delta", "beta", "vm@host1", "omega"])
+    }
+
+    /// An error inside such a table names its line, and the key as TOML would write it.
+    /// The name rule still refuses what it refuses, now with the line of the header.
+    @Test(arguments: [
+        ("[console.\"lab.1\"]\ndevice = \"/dev/x\"\nbaud = 10\n", #"console."lab.1".baud"#, 3, "50"),
+        ("[ console.pbx ]\ndevice = \"/dev/x\"\nspeed = 9600\n", "console.pbx.speed", 3, "unknown key"),
+        ("[console.a]\ndevice = \"/dev/a\"\n\n[ console . \"with space\" ]\ndevice = \"/dev/x\"\n", #"console."with space""#, 4, "spaces"),
+        ("[console.a]\ndevice = \"/dev/a\"\n[console.\"x..y\"]\ndevice = \"/dev/x\"\n", #"console."x..y""#, 3, "'..'"),
+        ("[console.a]\ndevice = \"/dev/x\"\n[console.'b']\ndevice = \"/dev/x\"\n", "console.b", 3, "like console a"),
+        ("[console.pbx]\ndevice = \"/dev/x\"\n\"baud\" = 10\n", "console.pbx.baud", 3, "50"),
+        ("[console]\npbx.device = \"/dev/x\"\npbx.baud = 10\n", "console.pbx.baud", 3, "50"),
+        ("[console]\n\npbx = { device = \"ttyS0\" }\n", "console.pbx.device", 3, "absolute path"),
+        ("[console.pbx]\r\ndevice = \"/dev/x\"\r\nbaud = 10\r\n", "console.pbx.baud", 3, "50"),
+        // A header-like line inside a multi-line string is text, not a header.
+        ("[console.a]\nexec = [\"/bin/sh\", \"-c\", \"\"\"\n[console.b]\n\"\"\"]\n[console.b]\ndevice = \"ttyS0\"\n", "console.b.device", 6, "absolute path"),
+        // A control character in a quoted name is shown escaped, never raw.
+        ("[console.\"a\\u001Bb\"]\ndevice = \"/dev/x\"\n", #"console."a\x1bb""#, 1, "control characters"),
+    ] as [(String, String, Int, String)])
+    func errorsInQuotedOrSpacedTablesNameTheirLine(text: String, key: String, line: Int, expected: String) {
+        do {
+            _ = try ConfigParser.parse(text, file: "rtty.conf")
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.key == key, "\(error)")
+            #expect(error.line == line, "\(error)")
+            #expect(error.description.contains(expected), "\(error)")
+            #expect(!error.description.unicodeScalars.contains { $0.value < 0x20 }, "\(error.description.debugDescription)")
+        }
+    }
+
     @Test func syntaxErrorsCarryTheLine() {
         do {
             _ = try ConfigParser.parse("[defaults]\nbaud = 9600\nparity = \n", file: "rtty.conf")
