@@ -52,17 +52,12 @@ struct Sessions: ParsableCommand {
             let from = start?.from ?? infos[id]?.claimedFrom.map { "\($0) (claimed)" } ?? "local"
             let fields: [String?] = [
                 id, start?.console, start?.user, from, started,
-                end?.duration.map(Sessions.seconds) ?? "-", end?.bytesIn.map(String.init) ?? "-", end?.bytesOut.map(String.init) ?? "-",
+                end?.duration.map { String($0) } ?? "-", end?.bytesIn.map(String.init) ?? "-", end?.bytesOut.map(String.init) ?? "-",
                 end?.reason ?? "(live)",
             ]
             print(fields.map { TerminalText.field($0) }.joined(separator: "\t"))
         }
         Sessions.reportSkipped(answer.skipped ?? 0)
-    }
-
-    /// A duration as the audit record has it: whole seconds without a fraction.
-    static func seconds(_ duration: Double) -> String {
-        duration == duration.rounded() && abs(duration) < 1e15 ? String(Int(duration)) : String(duration)
     }
 
     /// Lines of the audit log that are not records (the daemon skips them): said, not fatal.
