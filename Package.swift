@@ -2,6 +2,9 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+// Full RELRO for the programs (rtty-shell is set-id): every symbol bound at start-up, so
+// the GOT is read-only for the whole run.
+let bindNow: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"], .when(platforms: [.linux]))]
 
 let package = Package(
     name: "rtty",
@@ -74,7 +77,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            linkerSettings: bindNow
         ),
         .executableTarget(
             name: "rtty",
@@ -83,7 +87,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            linkerSettings: bindNow
         ),
         .executableTarget(
             name: "rttyctl",
@@ -92,7 +97,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            linkerSettings: bindNow
         ),
         .executableTarget(
             name: "rtty-shell",
@@ -100,7 +106,8 @@ let package = Package(
                 "RTTYClient", "RTTYCore", "RTTYSystem", "RTTYAuth",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            linkerSettings: bindNow
         ),
         // Fuzz targets for the parsers of untrusted input, and their libFuzzer driver.
         .target(name: "RTTYFuzz", dependencies: ["RTTYCore"], swiftSettings: strict),

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import RTTYCore
 import RTTYSystem
 import SystemPackage
@@ -29,14 +29,15 @@ struct ControlOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the daemon's JSON answer, for scripts.")
     var json = false
 
-    /// Sends one request; returns the answer object, or exits with the daemon's error.
-    func request(_ words: [String]) throws -> [String: Any] { try exchange(words).object }
-
-    /// Sends one request whose answer is one of RTTYCore's reply types.
-    func request<Reply: Decodable>(_ words: [String], as type: Reply.Type) throws -> Reply {
-        let answer = try exchange(words).data
+    /// Sends one request and decodes its answer as one of RTTYCore's answer types, or exits
+    /// with the daemon's error.
+    @discardableResult
+    func request<Answer: Decodable>(_ words: [String], as type: Answer.Type = ControlAnswer.Outcome.self) throws -> Answer {
+        var answer = Data()
+        try connect(words).exchange(words.joined(separator: " ") + "\n") { answer += $0 }
+        try check(answer)
         do {
-            return try JSONDecoder().decode(Reply.self, from: answer)
+            return try JSONDecoder().decode(Answer.self, from: answer)
         } catch {
             throw Failure("rttyd's answer to \(words[0]) is not what this rttyctl expects (\(error)); is rttyd older than rttyctl?")
         }
@@ -54,10 +55,10 @@ struct ControlOptions: ParsableArguments {
             header += chunk
             guard let newline = header.firstIndex(of: 10) else { return }
             started = true
-            _ = try check(Data(header[...newline]))
+            try check(Data(header[...newline]))
             if newline + 1 < header.endIndex { try body(Array(header[(newline + 1)...])) }
         }
-        if !started { _ = try check(header) }
+        if !started { try check(header) }
     }
 
     /// Connects, once the request's words passed the daemon's own rule, so that the error
@@ -72,24 +73,17 @@ struct ControlOptions: ParsableArguments {
         }
     }
 
-    /// The answer as sent (printed with --json) and as an object; throws unless it says ok.
-    private func exchange(_ words: [String]) throws -> (data: Data, object: [String: Any]) {
-        var answer = Data()
-        try connect(words).exchange(words.joined(separator: " ") + "\n") { answer += $0 }
-        return (answer, try check(answer))
-    }
-
-    private func check(_ answer: Data) throws -> [String: Any] {
-        guard let object = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else {
+    /// Prints the answer as sent with --json; throws unless it says ok.
+    private func check(_ answer: Data) throws {
+        guard let outcome = try? JSONDecoder().decode(ControlAnswer.Outcome.self, from: answer) else {
             throw Failure("rttyd sent an answer that is not JSON: \(TerminalText.escaped(answer.prefix(200)))")
         }
         if json {
             print(String(decoding: answer, as: UTF8.self), terminator: "")
         }
-        guard object["ok"] as? Bool == true else {
-            throw Failure("rttyd: \(TerminalText.field(object["error"], default: "request refused"))")
+        guard outcome.ok else {
+            throw Failure("rttyd: \(TerminalText.field(outcome.error, default: "request refused"))")
         }
-        return object
     }
 }
 
@@ -131,13 +125,12 @@ struct Status: ParsableCommand {
     @Argument(help: "Consoles to show (default: all).") var consoles: [String] = []
 
     func run() throws {
-        let answer = try options.request(["status"] + consoles)
+        let answer = try options.request(["status"] + consoles, as: ControlAnswer.Consoles.self)
         guard !options.json else { return }
-        for console in answer["consoles"] as? [[String: Any]] ?? [] {
-            let clients = console["clients"] as? [[String: Any]] ?? []
-            let f = { (key: String) in TerminalText.field(console[key], default: "") }
-            var line = "\(f("name"))  \(f("state"))  \(f("kind")) \(f("source"))  \(f("settings"))  clients: \(clients.count)"
-            if console["reason"] != nil { line += "  (\(f("reason")))" }
+        for console in answer.consoles {
+            let f: (String) -> String = TerminalText.escaped
+            var line = "\(f(console.name))  \(f(console.state))  \(f(console.kind)) \(f(console.source))  \(f(console.settings))  clients: \(console.clients.count)"
+            if let reason = console.reason { line += "  (\(f(reason)))" }
             print(line)
         }
     }
@@ -149,12 +142,12 @@ struct Who: ParsableCommand {
     @Argument(help: "A console (default: all).") var console: String?
 
     func run() throws {
-        let answer = try options.request(["who"] + (console.map { [$0] } ?? []))
+        let answer = try options.request(["who"] + (console.map { [$0] } ?? []), as: ControlAnswer.Consoles.self)
         guard !options.json else { return }
-        for console in answer["consoles"] as? [[String: Any]] ?? [] {
-            for client in console["clients"] as? [[String: Any]] ?? [] {
-                let f = { (key: String) in TerminalText.field(client[key]) }
-                print("\(TerminalText.field(console["name"]))  \(f("session"))  \(f("who"))  uid \(f("uid"))  \(f("rights"))  \(Who.origin(client))  idle \(f("idle"))s")
+        for console in answer.consoles {
+            for client in console.clients {
+                let f: (String) -> String = TerminalText.escaped
+                print("\(f(console.name))  \(f(client.session))  \(f(client.who))  uid \(client.uid)  \(f(client.rights))  \(Who.origin(client))  idle \(client.idle)s")
             }
         }
     }
@@ -163,9 +156,9 @@ struct Who: ParsableCommand {
 extension Who {
     /// "from ADDRESS" (verified: a TCP peer), "claims ADDRESS" (an ssh login's
     /// SSH_CONNECTION, as the client said it) or "local".
-    static func origin(_ fields: [String: Any]) -> String {
-        if let from = fields["from"] { return "from " + TerminalText.field(from) }
-        if let claimed = fields["claimed_from"] { return "claims " + TerminalText.field(claimed) }
+    static func origin(_ client: ControlAnswer.Client) -> String {
+        if let from = client.from { return "from " + TerminalText.escaped(from) }
+        if let claimed = client.claimedFrom { return "claims " + TerminalText.escaped(claimed) }
         return "local"
     }
 }
@@ -176,8 +169,8 @@ struct Kick: ParsableCommand {
     @Argument(help: "A session id from `rttyctl who`, or a user name.") var target: String
 
     func run() throws {
-        let answer = try options.request(["kick", target])
-        if !options.json { print("disconnected \(answer["kicked"] ?? 0) session(s)") }
+        let answer = try options.request(["kick", target], as: ControlAnswer.Kicked.self)
+        if !options.json { print("disconnected \(answer.kicked) session(s)") }
     }
 }
 
@@ -187,7 +180,7 @@ struct Break: ParsableCommand {
     @Argument(help: "The console.") var console: String
 
     func run() throws {
-        _ = try options.request(["break", console])
+        try options.request(["break", console])
         if !options.json { print("BREAK sent on \(console)") }
     }
 }
@@ -207,8 +200,7 @@ struct Set: ParsableCommand {
     }
 
     func run() throws {
-        let answer = try options.request(["set", console] + settings)
-        let now = answer["settings"] as? String ?? ""
+        let now = try options.request(["set", console] + settings, as: ControlAnswer.Settings.self).settings
         if !options.json { print("\(console): line settings now \(now)") }
         // Say so when the device did not take what was asked (a pty keeps 8N1, say).
         guard let held = try? LineSettings().applying(now), let wanted = try? held.applying(settings.joined(separator: " ")) else {
@@ -236,9 +228,9 @@ struct Grant: ParsableCommand {
     }
 
     func run() throws {
-        let answer = try options.request(["grant", readOnly ? "ro" : "rw", who] + consoles)
+        let answer = try options.request(["grant", readOnly ? "ro" : "rw", who] + consoles, as: ControlAnswer.AccessChange.self)
         if !options.json {
-            print("\(who) may now use \(consoles.joined(separator: ", ")) \(readOnly ? "read-only" : "read-write") (\(answer["acl"] ?? "ACL") updated)")
+            print("\(who) may now use \(consoles.joined(separator: ", ")) \(readOnly ? "read-only" : "read-write") (\(TerminalText.escaped(answer.acl)) updated)")
         }
     }
 }
@@ -251,11 +243,11 @@ struct Revoke: ParsableCommand {
     @Argument(help: "Console names or globs (default: every console).") var consoles: [String] = []
 
     func run() throws {
-        let answer = try options.request(["revoke", who] + consoles)
+        let answer = try options.request(["revoke", who] + consoles, as: ControlAnswer.AccessChange.self)
         guard !options.json else { return }
         let what = consoles.isEmpty ? "any console" : consoles.joined(separator: ", ")
-        if answer["changed"] as? Bool == true {
-            print("\(who) may no longer use \(what) (\(answer["acl"] ?? "ACL") updated)")
+        if answer.changed == true {
+            print("\(who) may no longer use \(what) (\(TerminalText.escaped(answer.acl)) updated)")
         } else {
             print("\(who) had no access to \(what); the ACL is unchanged")
         }
@@ -268,9 +260,9 @@ struct Reload: ParsableCommand {
     @OptionGroup var options: ControlOptions
 
     func run() throws {
-        let answer = try options.request(["reload"])
-        let problems = (answer["problems"] as? [Any] ?? []).map { TerminalText.field($0) }
-        if !options.json { print(TerminalText.field(answer["summary"], default: "configuration reloaded")) }
+        let answer = try options.request(["reload"], as: ControlAnswer.Reloaded.self)
+        let problems = answer.problems.map(TerminalText.escaped)
+        if !options.json { print(TerminalText.escaped(answer.summary)) }
         guard problems.isEmpty else { throw Failure("reloaded, but: " + problems.joined(separator: "; ")) }
     }
 }
@@ -303,7 +295,7 @@ enum Output {
     static func write(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
         do {
-            try FileHandle.standardOutput.write(contentsOf: Data(bytes))
+            _ = try bytes.withUnsafeBytes { try SystemPackageFD.standardOutput.writeAll($0) }
         } catch {
             throw ExitCode(1)  // the reader went away (a pipe to head, say)
         }

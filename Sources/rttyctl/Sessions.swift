@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import RTTYCore
+import RTTYSystem
 
 struct Sessions: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,17 +22,16 @@ struct Sessions: ParsableCommand {
         var words = ["sessions"]
         if let console { words.append("console=\(console)") }
         if let user { words.append("user=\(user)") }
-        let answer = try options.request(words)
+        let answer = try options.request(words, as: ControlAnswer.SessionRecords.self)
         guard !options.json else { return }
-        let records = answer["records"] as? [[String: Any]] ?? []
         let cutoff = since.flatMap { SinceFilter($0) }
         var order: [String] = []
-        var starts: [String: [String: Any]] = [:]
-        var infos: [String: [String: Any]] = [:]
-        var ends: [String: [String: Any]] = [:]
-        for record in records {
-            guard let id = record["session"] as? String else { continue }
-            switch record["event"] as? String {
+        var starts: [String: ControlAnswer.SessionRecord] = [:]
+        var infos: [String: ControlAnswer.SessionRecord] = [:]
+        var ends: [String: ControlAnswer.SessionRecord] = [:]
+        for record in answer.records {
+            guard let id = record.session else { continue }
+            switch record.event {
             case "session-start":
                 starts[id] = record
                 order.append(id)
@@ -44,26 +44,27 @@ struct Sessions: ParsableCommand {
         }
         print(["SESSION", "CONSOLE", "USER", "FROM", "STARTED", "SECONDS", "IN", "OUT", "END"].joined(separator: "\t"))
         for id in order {
-            let start = starts[id] ?? ends[id] ?? [:]
+            let start = starts[id] ?? ends[id]
             let end = ends[id]
-            let started = start["time"] as? String ?? "?"
+            let started = start?.time ?? "?"
             if let cutoff, !cutoff.includes(started) { continue }
             // FROM: the verified TCP peer, else what the ssh login claimed, marked as such.
-            let from = start["from"].map { "\($0)" } ?? infos[id]?["claimed_from"].map { "\($0) (claimed)" } ?? "local"
-            let fields: [Any?] = [
-                id, start["console"], start["user"], from, started,
-                end?["duration"] ?? "-", end?["bytes_in"] ?? "-", end?["bytes_out"] ?? "-", end?["reason"] ?? "(live)",
+            let from = start?.from ?? infos[id]?.claimedFrom.map { "\($0) (claimed)" } ?? "local"
+            let fields: [String?] = [
+                id, start?.console, start?.user, from, started,
+                end?.duration.map { String($0) } ?? "-", end?.bytesIn.map(String.init) ?? "-", end?.bytesOut.map(String.init) ?? "-",
+                end?.reason ?? "(live)",
             ]
             print(fields.map { TerminalText.field($0) }.joined(separator: "\t"))
         }
-        Sessions.reportSkipped(answer["skipped"] as? Int ?? 0)
+        Sessions.reportSkipped(answer.skipped ?? 0)
     }
 
     /// Lines of the audit log that are not records (the daemon skips them): said, not fatal.
     static func reportSkipped(_ skipped: Int) {
         guard skipped > 0 else { return }
         let what = skipped == 1 ? "1 line of the audit log could not be read and was skipped" : "\(skipped) lines of the audit log could not be read and were skipped"
-        FileHandle.standardError.write(Data("rttyctl sessions: \(what) (not JSON records; the daemon's log and audit.jsonl itself show them)\n".utf8))
+        Console.writeError("rttyctl sessions: \(what) (not JSON records; the daemon's log and audit.jsonl itself show them)\n")
     }
 }
 
@@ -71,12 +72,12 @@ struct Sessions: ParsableCommand {
 struct SinceFilter {
     let earliest: String
 
-    init?(_ text: String, now: Date = Date()) {
-        if let unit = text.last, let amount = Double(text.dropLast()), amount >= 0, let scale = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400][String(unit)] {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime]
-            earliest = formatter.string(from: now.addingTimeInterval(-amount * scale))
-        } else if text.range(of: #"^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2})?)?)?$"#, options: .regularExpression) != nil {
+    init?(_ text: String, now: Timestamp = WallClock.now()) {
+        if let unit = text.last, let amount = Double(text.dropLast()), amount >= 0, amount < 1e12,
+            let scale = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400][String(unit)]
+        {
+            earliest = Timestamp(seconds: now.seconds - Int64(amount * scale), nanoseconds: 0).iso8601
+        } else if text.wholeMatch(of: /\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2})?)?)?/) != nil {
             earliest = text
         } else {
             return nil
@@ -105,9 +106,8 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
-        let answer = try options.request(["transcript", session])
+        let file = try options.request(["transcript", session], as: ControlAnswer.Transcript.self).cast
         guard !options.json else { return }
-        guard let file = answer["cast"] as? String else { throw Failure("rttyd sent no transcript") }
         if cast {
             try Output.write(Array(file.utf8))
             return
@@ -116,16 +116,16 @@ struct Replay: ParsableCommand {
         // terminal: a sequence may be split between two events.
         var output = TerminalFilter(), input = TerminalFilter()
         var previous = 0.0
+        let decoder = JSONDecoder()
         for line in file.split(separator: "\n").dropFirst() {
-            guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any], event.count == 3,
-                let time = (event[0] as? NSNumber)?.doubleValue, let kind = event[1] as? String, let text = event[2] as? String
-            else { continue }
+            guard let event = try? decoder.decode(ControlAnswer.CastEvent.self, from: Data(line.utf8)) else { continue }
+            let (time, text) = (event.time, event.text)
             if !noWait {
                 let pause = min((time - previous) / speed, maxWait)
-                if pause > 0 { Thread.sleep(forTimeInterval: pause) }
+                if pause > 0 { Console.sleep(milliseconds: Int(pause * 1000)) }
             }
             previous = time
-            switch kind {
+            switch event.kind {
             case "o": try Output.write(raw ? Array(text.utf8) : output.feed(text.utf8))
             case "i" where showInput:
                 try Output.write(Array("\u{1B}[7m".utf8) + (raw ? Array(text.utf8) : input.feed(text.utf8)) + Array("\u{1B}[27m".utf8))
@@ -175,6 +175,6 @@ struct ImportClassic: ParsableCommand {
         }
         let result = ClassicImport.convert(consoles: consoles, defaults: read("opt/DEFAULT.srv"), root: directory)
         print(result.config, terminator: "")
-        for warning in result.warnings + notes { FileHandle.standardError.write(Data("rttyctl import-classic: \(warning)\n".utf8)) }
+        for warning in result.warnings + notes { Console.writeError("rttyctl import-classic: \(warning)\n") }
     }
 }
