@@ -54,10 +54,14 @@ def bench_throughput(a, table):
     cases = [
         ("socat", "pty", 1, lambda g: Socat(g)),
         ("rttyd", "pty", 1, lambda g: Rttyd(a.rttyd, [g])),
+        # What users run: the shipped defaults log every console and record every
+        # read-write session (log = true, transcript = true).
+        ("rttyd defaults", "pty", 1, lambda g: Rttyd(a.rttyd, [g], log=True, transcript=True)),
         ("rttyd tcp raw", "pty", 1, lambda g: Rttyd(a.rttyd, [g], tcp=True)),
         ("conserver", "pty", 1, lambda g: Conserver([g])),
         ("ser2net", "pty", 1, lambda g: Ser2net([g])),
         ("rttyd", "pty", a.clients, lambda g: Rttyd(a.rttyd, [g])),
+        ("rttyd defaults", "pty", a.clients, lambda g: Rttyd(a.rttyd, [g], log=True, transcript=True)),
         ("conserver", "pty", a.clients, lambda g: Conserver([g])),
         ("ser2net", "pty", a.clients, lambda g: Ser2net([g])),
         ("socat", "unix", 1, lambda g: Socat(g)),

@@ -280,6 +280,7 @@ timestamps = {str(timestamps).lower()}
 transcript = {str(transcript).lower()}
 client_queue_bytes = 268435456
 max_clients = 10000
+max_clients_per_user = 10000
 {consoles}""")
         self.lines = []
         self.daemon = self.start([rttyd, "--config", self.config], stderr=subprocess.PIPE, text=True)
