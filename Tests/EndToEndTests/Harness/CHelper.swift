@@ -12,11 +12,17 @@ enum CHelper {
 
     /// Compiles `source` to `<env.root>/<name>` (mode 0755) and returns that path.
     static func build(_ name: String, source: String, in env: TestEnvironment) throws -> String {
+        try build(name, source: source, inDirectory: env.root)
+    }
+
+    /// Compiles `source` to `<directory>/<name>` with `options` (e.g. `-shared -fPIC` for a
+    /// module) and returns that path.
+    static func build(_ name: String, source: String, inDirectory directory: String, options: [String] = []) throws -> String {
         guard let compiler else { throw HarnessError("no C compiler: neither cc nor the Swift toolchain's clang was found") }
-        let sourcePath = env.root + "/" + name + ".c"
-        let binary = env.root + "/" + name
+        let sourcePath = directory + "/" + name + ".c"
+        let binary = directory + "/" + name
         try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
-        let run = try ProcessRun.run(compiler, ["-O", "-Wall", "-o", binary, sourcePath], input: "", timeout: 60)
+        let run = try ProcessRun.run(compiler, ["-O", "-Wall"] + options + ["-o", binary, sourcePath], input: "", timeout: 60)
         guard run.status == 0 else { throw HarnessError("\(compiler) could not build \(name): \(run.stderr)") }
         return binary
     }

@@ -77,12 +77,9 @@ final class SetIDRig {
         try writeRootConfig("")
 
         try FileManager.default.createDirectory(atPath: hostilePAMDir, withIntermediateDirectories: true)
-        try Self.hostileModule.write(toFile: home + "/hostile.c", atomically: true, encoding: .utf8)
-        try SSHRig.must("/usr/bin/cc", ["-shared", "-fPIC", "-DMARKER=\"\(marker)\"", "-o", home + "/hostile.so", home + "/hostile.c"])
-        try "auth required \(home)/hostile.so\naccount required \(home)/hostile.so\n".write(
-            toFile: hostilePAMDir + "/rtty", atomically: true, encoding: .utf8)
-        try Self.raceHelper.write(toFile: home + "/race.c", atomically: true, encoding: .utf8)
-        try SSHRig.must("/usr/bin/cc", ["-O2", "-o", home + "/race", home + "/race.c"])
+        let module = try CHelper.build("hostile.so", source: Self.hostileModule, inDirectory: home, options: ["-shared", "-fPIC", "-DMARKER=\"\(marker)\""])
+        try "auth required \(module)\naccount required \(module)\n".write(toFile: hostilePAMDir + "/rtty", atomically: true, encoding: .utf8)
+        _ = try CHelper.build("race", source: Self.raceHelper, inDirectory: home, options: ["-O2"])
         try writeAttackerFile("hostile.conf", "[paths]\npam_service_dir = \"\(hostilePAMDir)\"\n")
         try SSHRig.must("/bin/chown", ["-R", "\(attacker):", home])
         chmod(home, 0o755)
