@@ -30,8 +30,10 @@ final class Transcript {
     private let maxBytes: Int
     /// Bytes in the file plus in `buffer`.
     private(set) var size = 0
-    /// Bytes of output ("o") and input ("i") events, each held to half of `maxBytes`.
-    private var used: [Character: Int] = ["o": 0, "i": 0]
+    /// Bytes of output and of input events, each held to half of `maxBytes`; nil once
+    /// that half was cut.
+    private var outputBytes: Int? = 0
+    private var inputBytes: Int? = 0
     private var typed = false
     private(set) var outcome = Outcome.kept
     private let logger: Logger
@@ -81,25 +83,29 @@ final class Transcript {
     }
 
     private func append(_ kind: Character, _ quoted: String) {
-        guard !ended, fd != nil, let spent = used[kind], spent >= 0 else { return }
+        let isOutput = kind == "o"
+        guard !ended, fd != nil, let spent = isOutput ? outputBytes : inputBytes else { return }
         let seconds = WallClock.monotonicSeconds() - startedAt
         let event = Asciicast.event(seconds: seconds, kind: kind, quoted: quoted).utf8
-        guard spent + event.count <= maxBytes / 2 else {
+        let total = spent + event.count
+        let used: Int?
+        if total <= maxBytes / 2 {
+            buffer.append(contentsOf: event)
+            size += event.count
+            used = total
+        } else {
             // The last event of this kind says where and why.
-            let what = kind == "o" ? "output" : "input"
+            let what = isOutput ? "output" : "input"
             var stream = Asciicast.Stream()
-            let note = "\r\n[rtty: transcript \(what) cut at \(maxBytes / 2) bytes (half of transcript_max_bytes)\(kind == "o" ? "; later output is in the console log" : "")]\r\n"
+            let note = "\r\n[rtty: transcript \(what) cut at \(maxBytes / 2) bytes (half of transcript_max_bytes)\(isOutput ? "; later output is in the console log" : "")]\r\n"
             let marker = Asciicast.event(seconds: seconds, kind: "o", quoted: stream.quote(Array(note.utf8))).utf8
             buffer.append(contentsOf: marker)
             size += marker.count
-            used[kind] = -1
+            used = nil
             if case .kept = outcome { outcome = .cut(kind: what) }
             logger.warning("transcript \(path): \(what) cut at \(maxBytes / 2) bytes")
-            return
         }
-        buffer.append(contentsOf: event)
-        size += event.count
-        used[kind] = spent + event.count
+        if isOutput { outputBytes = used } else { inputBytes = used }
         if buffer.count >= Transcript.flushBytes { flush() }
     }
 
