@@ -153,15 +153,8 @@ import Testing
 
     @Test(.enabled(if: needsRoot)) func fullLogFileSystemIsReportedAndConsolesKeepServing() throws {
         try #require(ProcessIdentity.isRoot, "run as root (CI does)")
-        let env = try TestEnvironment()
-        let guest = try PtyGuest()
-        try FileManager.default.createDirectory(atPath: env.logDir, withIntermediateDirectories: true)
-        let mount = try ProcessRun.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", env.logDir], input: "")
-        try #require(mount.status == 0, "cannot mount a small tmpfs: \(mount.stderr)")
-        defer { _ = try? ProcessRun.run("/bin/umount", ["-l", env.logDir], input: "") }
-        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"\n", defaults: "transcript = false")
-        let daemon = try DaemonProcess(env)
-        try daemon.waitForLog("source open")
+        let rig = try SmallLogDiskRig(size: "64k")
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
         let client = try ProtocolClient(socket: env.socket("pbx"))
         try client.identify()
         let block = String(repeating: "0123456789abcdef", count: 64) + "\r\n"
@@ -179,15 +172,8 @@ import Testing
     /// of its chunk).
     @Test(.enabled(if: needsRoot)) func aDiskThatFillsAndFreesLeavesWholeRecordsAndNoRepeats() throws {
         try #require(ProcessIdentity.isRoot, "run as root (CI does)")
-        let env = try TestEnvironment()
-        let guest = try PtyGuest()
-        try FileManager.default.createDirectory(atPath: env.logDir, withIntermediateDirectories: true)
-        let mount = try ProcessRun.run("/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", env.logDir], input: "")
-        try #require(mount.status == 0, "cannot mount a small tmpfs: \(mount.stderr)")
-        defer { _ = try? ProcessRun.run("/bin/umount", ["-l", env.logDir], input: "") }
-        try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"\n", defaults: "transcript = false")
-        let daemon = try DaemonProcess(env)
-        try daemon.waitForLog("source open")
+        let rig = try SmallLogDiskRig(size: "256k")
+        let (env, guest, daemon) = (rig.env, rig.guest, rig.daemon)
         let filler = env.logDir + "/filler"
         var number = 0
         for round in 0..<8 {
@@ -287,3 +273,30 @@ import Testing
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
     }
 }
+
+/// One pty console whose log directory is a small tmpfs of `size` (a disk that fills),
+/// unmounted again when the rig goes. Root only.
+final class SmallLogDiskRig {
+    let env: TestEnvironment
+    let guest: PtyGuest
+    let daemon: DaemonProcess
+
+    init(size: String) throws {
+        env = try TestEnvironment()
+        guest = try PtyGuest()
+        try FileManager.default.createDirectory(atPath: env.logDir, withIntermediateDirectories: true)
+        let mount = try ProcessRun.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", env.logDir], input: "")
+        guard mount.status == 0 else { throw HarnessError("cannot mount a small tmpfs: \(mount.stderr)") }
+        do {
+            try env.writeConfig("[console.pbx]\ndevice = \"\(guest.devicePath)\"\n", defaults: "transcript = false")
+            daemon = try DaemonProcess(env)
+            try daemon.waitForLog("source open")
+        } catch {
+            _ = try? ProcessRun.run("/bin/umount", ["-l", env.logDir], input: "")
+            throw error
+        }
+    }
+
+    deinit { _ = try? ProcessRun.run("/bin/umount", ["-l", env.logDir], input: "") }
+}
+
