@@ -9,7 +9,7 @@ import Testing
     @Test func aFIFOInPlaceOfTheDeviceIsNotOpened() throws {
         let env = try TestEnvironment()
         let device = env.root + "/ttyUSB-by-id", guestSide = env.root + "/guest"
-        var socat: Socat? = try Socat(["-d", "-d", "pty,raw,echo=0,link=\(device)", "pty,raw,echo=0,link=\(guestSide)"])
+        var socat: Socat? = try Socat(Socat.ptyPair(device: device, guest: guestSide))
         try waitUntil(timeout: 5, "socat's pty links") { FileManager.default.fileExists(atPath: device) }
         try env.writeConfig("[console.usb]\ndevice = \"\(device)\"")
         let daemon = try DaemonProcess(env)

@@ -92,7 +92,7 @@ import Testing
     @Test func aDeviceThatReappearsIsReopenedAtOnce() throws {
         let env = try TestEnvironment()
         let device = env.root + "/ttyUSB-by-id", guestSide = env.root + "/guest"
-        let pair = ["-d", "-d", "pty,raw,echo=0,link=\(device)", "pty,raw,echo=0,link=\(guestSide)"]
+        let pair = Socat.ptyPair(device: device, guest: guestSide)
         var socat: Socat? = try Socat(pair)
         try waitUntil(timeout: 5, "socat's pty links") { FileManager.default.fileExists(atPath: device) }
         try env.writeConfig("[console.usb]\ndevice = \"\(device)\"")

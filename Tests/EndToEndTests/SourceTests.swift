@@ -8,7 +8,7 @@ import Testing
     @Test func deviceLostAndBackKeepsClientsAttached() throws {
         let env = try TestEnvironment()
         let device = env.root + "/ttyV0", guestSide = env.root + "/guest"
-        let pair = ["-d", "-d", "pty,raw,echo=0,link=\(device)", "pty,raw,echo=0,link=\(guestSide)"]
+        let pair = Socat.ptyPair(device: device, guest: guestSide)
         var socat: Socat? = try Socat(pair)
         try waitUntil(timeout: 5, "socat's pty links") {
             FileManager.default.fileExists(atPath: device) && FileManager.default.fileExists(atPath: guestSide)

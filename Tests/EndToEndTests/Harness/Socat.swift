@@ -15,6 +15,12 @@ final class Socat {
         try process.run()
     }
 
+    /// A pty pair whose ends appear as the links `device` (what a console opens) and
+    /// `guest` (the machine's side): a serial line that can be unplugged and plugged in.
+    static func ptyPair(device: String, guest: String) -> [String] {
+        ["-d", "-d", "pty,raw,echo=0,link=\(device)", "pty,raw,echo=0,link=\(guest)"]
+    }
+
     static var executable: String? {
         ["/usr/bin/socat", "/usr/local/bin/socat"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
