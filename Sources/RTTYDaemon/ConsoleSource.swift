@@ -64,7 +64,7 @@ final class DeviceHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if let io = error as? IOError, io.errnoCode == EIO_CODE {
+        if let io = error as? IOError, io.errnoCode == Errno.ioError.rawValue {
             lossReason = "hang-up (EIO)"
         } else {
             lossReason = "\(error)"
@@ -78,7 +78,6 @@ final class DeviceHandler: ChannelInboundHandler {
     }
 }
 
-private let EIO_CODE: CInt = 5
 /// Reads from a socket source before the clients are flushed.
 private let readsPerBurst: UInt = 16
 
@@ -149,7 +148,7 @@ extension ConsoleHub {
             }
         } catch {
             try? fd.close()
-            if let child { Spawn.signal(child, SIGKILL_VALUE) }
+            if let child { Spawn.signal(child, .kill) }
             sourceFailed("cannot duplicate the device descriptor: \(error)")
             return
         }
@@ -270,7 +269,7 @@ extension ConsoleHub {
     private func release(_ opened: OpenSource) {
         try? opened.control?.close()
         if let child = opened.child {
-            Spawn.signal(child, SIGHUP_VALUE)
+            Spawn.signal(child, .hangUp)
             if Spawn.reap(child) == nil {
                 NIOThreadPool.singleton.submit { _ in Spawn.terminate(child, grace: 1.0) }
             }
@@ -317,5 +316,3 @@ extension ConsoleHub {
     }
 }
 
-private let SIGHUP_VALUE: CInt = 1
-private let SIGKILL_VALUE: CInt = 9
