@@ -31,7 +31,10 @@ final class AuditLog: Sendable {
     }
 
     func record(_ event: AuditEvent) {
-        let line = Array(event.jsonLine().utf8)
+        guard let line = JSONLine.encode(event) else {
+            logger.error("audit record \(event.kind.rawValue) could not be encoded; lost")
+            return
+        }
         state.withLockedValue { state in
             if state.pendingBytes + line.count <= AuditLog.maxPending {
                 state.pending.append(line)

@@ -86,13 +86,6 @@ final class ClientSession: @unchecked Sendable {
         return "\(userName)@\(claimedTTY)"
     }
 
-    /// Where the client is: `from`, the verified TCP peer, or `claimed_from`, the address
-    /// its METADATA claims (an ssh login's, unverified); neither for a local client.
-    var addressFields: [(String, String)] {
-        if let peerAddress { return [("from", peerAddress)] }
-        return metadata?.claimedFrom.map { [("claimed_from", $0)] } ?? []
-    }
-
     // MARK: what may go on this client's wire: decided here, by its wire form, and nowhere else
 
     /// The one write. Private, so that nothing reaches the wire without passing one of the

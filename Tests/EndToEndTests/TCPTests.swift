@@ -45,7 +45,8 @@ import Testing
         #expect(status.stdout.contains("tcp@127.0.0.1:"), "\(status.stdout)")
         watcher.closeInput()
         try waitUntil(timeout: 5, "the session-end record:\n\(rig.audit)") { rig.audit.contains(#""event":"session-end""#) }
-        #expect(rig.audit.contains(#""user":"tcp","from":"127.0.0.1 "#), "\(rig.audit)")
+        let start = rig.audit.split(separator: "\n").compactMap(auditRecord).first { $0.event == "session-start" }
+        #expect(start?.user == "tcp" && start?.from?.hasPrefix("127.0.0.1 ") == true, "\(rig.audit)")
     }
 
     /// Every event that is told to Unix-socket clients as a notice (a client attaching
