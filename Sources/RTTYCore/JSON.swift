@@ -1,7 +1,8 @@
-/// The JSON rtty still writes by hand: answers streamed in chunks as the peer reads them
-/// (a transcript sent as one JSON string, the header line of a log answer) and asciicast
-/// lines, which an encoder would have to hold whole. Audit records and control answers
-/// are Encodable types, written by a JSON encoder.
+/// The JSON rtty still writes by hand: a transcript answer, streamed in chunks as the peer
+/// reads it as one JSON string, and asciicast lines, which an encoder would have to hold
+/// whole; also quoted text where JSON's quoting is wanted (TOML basic strings in the
+/// classic importer, a request line in the daemon's log). Audit records and control
+/// answers are Encodable types, written by a JSON encoder.
 public enum JSON {
     public static func quote(_ text: String) -> String { "\"" + escape(text) + "\"" }
 
@@ -26,8 +27,6 @@ public enum JSON {
         }
         return out
     }
-
-    public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
 
     public static func object(_ fields: [(String, String)]) -> String {
         "{" + fields.map { "\(quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
