@@ -1,9 +1,7 @@
 import Logging
 import NIOCore
-import NIOPosix
 import RTTYCore
 import RTTYSystem
-import SystemPackage
 
 /// One console: its device, its clients, its replay buffer and its log. Every method runs
 /// on `loop`; the daemon reaches it only through `loop.execute`/`submit`, so no locks.
@@ -34,8 +32,7 @@ final class ConsoleHub: @unchecked Sendable {
     let credentials: (Channel) -> EventLoopFuture<PeerCredentials>
     var replay: ReplayRing
     var log: ConsoleLog?
-    var listener: Channel?
-    var tcpListener: Channel?
+    private(set) lazy var listeners = ConsoleListeners(hub: self)
     var transcriptFlush: Scheduled<Void>?
     /// Device output of the current burst, not yet sent (ConsoleHub+Output.swift).
     var pending = PendingOutput()
@@ -43,7 +40,6 @@ final class ConsoleHub: @unchecked Sendable {
     var spareOutput: PendingOutput?
     var lastReadWasFull = false
     var outputFlush: Scheduled<Void>?
-    var lastDescriptorWarning = -Double.infinity
     /// Device output as JSON text for transcripts, quoted once for all sessions.
     var transcriptOutput = Asciicast.Stream()
     /// Keeps this console's transcripts under transcript_keep_bytes (Transcript.swift).
@@ -77,7 +73,7 @@ final class ConsoleHub: @unchecked Sendable {
     func start() -> EventLoopFuture<Void> {
         loop.preconditionInEventLoop()
         openLog()
-        return startListener().flatMap { self.startTCPListener() }.map {
+        return listeners.startUnix().flatMap { self.listeners.startTCP() }.map {
             self.openSource()
         }
     }
@@ -91,41 +87,6 @@ final class ConsoleHub: @unchecked Sendable {
             keep: config.logKeep, logger: logger)
     }
 
-    func startListener() -> EventLoopFuture<Void> {
-        let gid: UInt32?
-        switch SocketGroup.resolve(config.group) {
-        case .success(let resolved): gid = resolved
-        case .failure(let message):
-            return loop.makeFailedFuture(DaemonError("console \(config.name): \(message)"))
-        }
-        let fd: SystemPackage.FileDescriptor
-        do {
-            fd = try UnixSocket.listen(path: socketPath, group: gid, mode: 0o660)
-        } catch {
-            return loop.makeFailedFuture(DaemonError("console \(config.name): cannot listen on \(socketPath): \(error)"))
-        }
-        let high = config.clientQueueBytes
-        let listenFD = fd.rawValue
-        return ServerBootstrap(group: loop)
-            .serverChannelOption(.backlog, value: 128)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptGuard(hub: self, listenFD: listenFD))
-                }
-            }
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: high / 2, high: high))
-            .childChannelOption(.allowRemoteHalfClosure, value: false)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientHandler(hub: self))
-                }
-            }
-            .withBoundSocket(fd.rawValue)
-            .map { channel in
-                self.listener = channel
-            }
-    }
-
     /// Ends the console: clients are told why and closed, the device is released, the
     /// socket removed.
     func stop(reason notice: ClosingNotice) -> EventLoopFuture<Void> {
@@ -137,23 +98,9 @@ final class ConsoleHub: @unchecked Sendable {
         }
         supervisor.stop()
         log?.close()
-        let closed = (listener?.close() ?? loop.makeSucceededVoidFuture()).recover { _ in }.flatMap { self.stopTCPListener() }
+        let closed = listeners.stopUnix().flatMap { self.listeners.stopTCP() }
         return closed.map {
             UnixSocket.remove(path: self.socketPath)
-        }
-    }
-
-    /// Out of descriptors: said once a second at most, audited, never fatal.
-    func outOfDescriptors(refused: Int, error: String) {
-        let now = WallClock.monotonicSeconds()
-        let warningDue = now - lastDescriptorWarning >= 1
-        guard refused > 0 || warningDue else { return }
-        if warningDue {
-            lastDescriptorWarning = now
-            logger.error("cannot accept clients: \(error); refused \(refused) waiting client(s) with a notice; raise LimitNOFILE / ulimit -n")
-        }
-        if refused > 0 {
-            record(.denied, nil, ("reason", .text("out of file descriptors: \(refused) client(s) refused")))
         }
     }
 
@@ -349,11 +296,10 @@ extension ConsoleHub {
         }
         // TCP port changed: a new listener; attached TCP clients keep their connections.
         let tcp = old.tcp == new.tcp && old.clientQueueBytes == new.clientQueueBytes
-            ? loop.makeSucceededVoidFuture() : stopTCPListener().flatMap { self.startTCPListener() }
+            ? loop.makeSucceededVoidFuture() : listeners.stopTCP().flatMap { self.listeners.startTCP() }
         guard old.group != new.group || old.clientQueueBytes != new.clientQueueBytes else { return tcp }
         // The socket must be recreated; attached clients keep their connections.
-        let closing = listener?.close() ?? loop.makeSucceededVoidFuture()
-        listener = nil
-        return tcp.flatMap { closing.recover { _ in } }.flatMap { self.startListener() }
+        let closing = listeners.stopUnix()
+        return tcp.flatMap { closing }.flatMap { self.listeners.startUnix() }
     }
 }
