@@ -24,8 +24,8 @@ final class ClientSession: @unchecked Sendable {
     /// Where the session is in its life (`Life`): one value, changed only below.
     private(set) var life = Life.open(.connecting)
 
-    /// A session's life. Before, eight booleans could say a session had its replay but was
-    /// not on record, or was a probe on record; these cases cannot.
+    /// A session's life, as one value: a replay sent to a session not on record, a probe on
+    /// record or an admitted session still connecting cannot be written.
     enum Life: Equatable {
         case open(Stage)
         /// Being closed: no more writes. The stage it reached is kept, since its end is

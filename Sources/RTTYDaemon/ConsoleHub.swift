@@ -18,21 +18,20 @@ final class ConsoleHub: @unchecked Sendable {
     let name: String
     var config: Config.Console
     let paths: Config.Paths
-    /// The parts, each with its own private state (docs/ARCHITECTURE.md): who is attached
-    /// (`roster`, filled by ConsoleHub+Admission.swift), the source kept open
-    /// (`supervisor`), the line (`line`).
-    let line: LineControl
-    private(set) lazy var supervisor = SourceSupervisor(hub: self)
-    var settings: LineSettings { line.settings }
-    /// Admitted sessions, the write lock, input held back (ClientRoster.swift), filled
-    /// only by the one admission path (ConsoleHub+Admission.swift).
+    /// The parts, each a type with its own private state, on `loop` (docs/ARCHITECTURE.md):
+    /// the socket and TCP port; who is attached, the write lock and input held back (filled
+    /// only by the one admission path, ConsoleHub+Admission.swift); the source kept open;
+    /// the line.
+    private(set) lazy var listeners = ConsoleListeners(hub: self)
     let roster = ClientRoster()
-    var clients: [ClientSession] { roster.clients }
+    private(set) lazy var supervisor = SourceSupervisor(hub: self)
+    let line: LineControl
     /// Reads a Unix-socket client's credentials from its socket; tests give their own.
     let credentials: (Channel) -> EventLoopFuture<PeerCredentials>
+    var settings: LineSettings { line.settings }
+    var clients: [ClientSession] { roster.clients }
     var replay: ReplayRing
     var log: ConsoleLog?
-    private(set) lazy var listeners = ConsoleListeners(hub: self)
     var transcriptFlush: Scheduled<Void>?
     /// Device output of the current burst, not yet sent (ConsoleHub+Output.swift).
     var pending = PendingOutput()
