@@ -128,6 +128,7 @@ let package = Package(
                 "RTTYDaemon", "RTTYCore", "RTTYSystem",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(

@@ -5,6 +5,7 @@ import NIOCore
 import NIOEmbedded
 import RTTYCore
 import RTTYSystem
+import SystemPackage
 
 @testable import RTTYDaemon
 
@@ -20,9 +21,11 @@ final class HubRig {
     private(set) var device: EmbeddedChannel
     let logs = LogCapture()
     private let peers = PeerBox()
+    /// With `linePty`: a real pty whose slave stands for the serial line (BREAK, settings).
+    private let line: PtyPair?
 
     /// `console` is added to a device console's table; `acl` is the ACL file.
-    init(console extra: String = "", defaults: String = "", acl: String = "") throws {
+    init(console extra: String = "", defaults: String = "", acl: String = "", linePty: Bool = false) throws {
         root = NSTemporaryDirectory() + "rtty-hub-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root + "/log", withIntermediateDirectories: true)
         try acl.write(toFile: root + "/access", atomically: true, encoding: .utf8)
@@ -55,23 +58,28 @@ final class HubRig {
                 guard let peer = peers.take() else { return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported) }
                 return channel.eventLoop.makeSucceededFuture(peer)
             })
-        device = try Self.openDevice(hub, loop)
+        line = linePty ? try Pty.open() : nil
+        device = try Self.openDevice(hub, loop, control: line.map { try $0.slave.duplicateCloseOnExec() })
     }
 
-    private static func openDevice(_ hub: ConsoleHub, _ loop: EmbeddedEventLoop) throws -> EmbeddedChannel {
+    private static func openDevice(_ hub: ConsoleHub, _ loop: EmbeddedEventLoop, control: SystemPackage.FileDescriptor?) throws -> EmbeddedChannel {
         let device = EmbeddedChannel(handler: DeviceHandler(hub: hub), loop: loop)
         try device.connect(to: SocketAddress(unixDomainSocketPath: "/device")).wait()
-        hub.supervisor.opened(OpenSource(channel: device, control: nil, child: nil))
+        hub.supervisor.opened(OpenSource(channel: device, control: control, child: nil))
         return device
     }
 
     /// The device hangs up (end of file), and a new one is opened in its place.
     func replaceDevice() throws {
         device.pipeline.fireChannelInactive()
-        device = try Self.openDevice(hub, loop)
+        device = try Self.openDevice(hub, loop, control: nil)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: root) }
+    deinit {
+        try? line?.master.close()
+        try? line?.slave.close()
+        try? FileManager.default.removeItem(atPath: root)
+    }
 
     /// A Unix-socket client with these kernel credentials (nil: they cannot be read).
     func client(uid: UInt32? = 0, pid: Int32 = 4242, who: String? = "tester@pts/9", hello: String? = nil) throws -> TestClient {

@@ -111,6 +111,26 @@ import Testing
         try check(all, notices: ["device lost: end of file; reopening", "device back"])
     }
 
+    @Test func aBreakIsToldInEachWireForm() throws {
+        let rig = try HubRig(console: #"tcp = "127.0.0.1:7001""#, linePty: true)
+        let all = try clients(rig)
+        #expect(rig.hub.adminBreak(by: "admin") == nil)
+        try rig.output("<B>")
+        for client in all { try client.read() }
+        try check(all, notices: ["BREAK sent by admin"])
+        rig.advance(LineControl.breakDuration)
+    }
+
+    @Test func aTelnetBreakIsToldInEachWireForm() throws {
+        let rig = try HubRig(console: #"tcp = "127.0.0.1:7001""#, linePty: true)
+        let all = try clients(rig)
+        try all[3].send(bytes: [Telnet.IAC, Telnet.BRK])
+        try rig.output("<B>")
+        for client in all { try client.read() }
+        try check(all, notices: ["BREAK sent by tcp@127.0.0.1:40002"])
+        rig.advance(LineControl.breakDuration)
+    }
+
     @Test func aBreakRefusedIsToldOnlyToWhoAskedInItsForm() throws {
         let rig = try HubRig(console: #"tcp = "127.0.0.1:7001""#)
         let all = try clients(rig)
