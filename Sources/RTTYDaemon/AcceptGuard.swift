@@ -21,8 +21,8 @@ final class AcceptGuard: ChannelInboundHandler {
     private let report: (_ refused: Int, _ error: String) -> Void
     private let listenFD: CInt?
 
-    convenience init(hub: ConsoleHub, listenFD: CInt?) {
-        self.init(listenFD: listenFD) { hub.outOfDescriptors(refused: $0, error: $1) }
+    convenience init(listeners: ConsoleListeners, listenFD: CInt?) {
+        self.init(listenFD: listenFD) { listeners.outOfDescriptors(refused: $0, error: $1) }
     }
 
     init(listenFD: CInt?, report: @escaping (_ refused: Int, _ error: String) -> Void) {

@@ -162,6 +162,7 @@ extension Daemon {
 
 extension ConsoleHub {
     func status() -> ControlAnswer.Console {
+        loop.preconditionInEventLoop()
         let now = WallClock.monotonicSeconds()
         let sessions = clients.filter { $0.admitted }.map { client in
             ControlAnswer.Client(
@@ -178,6 +179,7 @@ extension ConsoleHub {
 
     /// Ends the sessions with this id, or of this user; returns how many.
     func kick(_ target: String, by admin: String) -> Int {
+        loop.preconditionInEventLoop()
         var count = 0
         for client in clients where client.admitted && !client.closing && (client.id == target || client.userName == target) {
             client.endReason = "kicked by \(admin)"
@@ -190,11 +192,13 @@ extension ConsoleHub {
 
     /// nil on success, else why not.
     func adminBreak(by admin: String) -> String? {
+        loop.preconditionInEventLoop()
         guard source?.control != nil else { return "cannot send BREAK on \(config.name): \(source == nil ? "device is down (\(stateReason))" : "a \(config.source.kind) console has no serial line")" }
         return sendBreak(by: nil, admin: admin)
     }
 
     func adminChange(_ text: String, by admin: String) -> String? {
-        changeError(text, admin: admin)
+        loop.preconditionInEventLoop()
+        return changeError(text, admin: admin)
     }
 }
