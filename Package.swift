@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "rttyctl",
             dependencies: [
-                "RTTYCore", "RTTYSystem",
+                "RTTYCore", "RTTYSystem", "RTTYClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -31,11 +31,14 @@ public struct AttachOptions: Sendable {
 public enum AttachClient: Sendable {
     case rtty
     case shell
+    /// `rttyctl send` and `expect`: run by the user, worded as for rtty.
+    case rttyctl
 
     public var name: String {
         switch self {
         case .rtty: "rtty"
         case .shell: "rtty-shell"
+        case .rttyctl: "rttyctl"
         }
     }
 }
