@@ -9,7 +9,7 @@ struct RTTY: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtty",
         abstract: "Attach to an rtty console, or list the consoles you may use.",
-        discussion: "Escapes at the start of a line: ~. leave, ~# BREAK, ~? help.",
+        discussion: "Escapes at the start of a line: ~. leave, ~# BREAK, ~? help. `rtty mcp`: serve consoles to an AI agent (rtty mcp --help).",
         version: RTTYVersion.string)
 
     @Argument(help: "Console name, or the path of a console socket. Omit to list consoles.")
