@@ -397,7 +397,7 @@ extension String {
         hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
     }
 
-    func replacingNewlines(with lineEnd: String) -> String {
+    public func replacingNewlines(with lineEnd: String) -> String {
         lineEnd == "\n" ? self : split(separator: "\n", omittingEmptySubsequences: false).joined(separator: lineEnd)
     }
 }

@@ -33,6 +33,12 @@ struct RTTY: AsyncParsableCommand {
     @Flag(name: .long, help: "List also the consoles you cannot open.")
     var all = false
 
+    @Option(name: .long, help: "Type into several consoles at once: names and globs, comma-separated (pbx,lab*).")
+    var broadcast: String?
+
+    @Flag(name: .long, help: "With --broadcast: do not show the consoles' output.")
+    var writeOnly = false
+
     func validate() throws {
         if let timeout, !(timeout >= 0 && timeout <= 86_400) {
             throw ValidationError("--timeout must be between 0 and 86400 seconds")
@@ -40,9 +46,16 @@ struct RTTY: AsyncParsableCommand {
         if let console, console.isEmpty {
             throw ValidationError("the console name is empty")
         }
+        if broadcast != nil && console != nil { throw ValidationError("name the consoles in --broadcast, not also as an argument") }
+        if writeOnly && broadcast == nil { throw ValidationError("--write-only goes with --broadcast") }
     }
 
     func run() async throws {
+        if let broadcast {
+            let status = Broadcast(socketDir: socketDir, patterns: broadcast.split(separator: ",").map(String.init), writeOnly: writeOnly, escapesOnPipe: escapes, timeout: timeout).run()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         guard let console else {
             try list()
             return

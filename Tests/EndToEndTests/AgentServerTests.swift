@@ -49,10 +49,8 @@ import Testing
         let driverPath = rig.env.root + "/driver.py"
         try driver.write(toFile: driverPath, atomically: true, encoding: .utf8)
         let input = String(decoding: try JSONSerialization.data(withJSONObject: [initialize, ["notifications/initialized", NSNull()]] + steps), as: UTF8.self)
-        let run = try ProcessRun.run(
-            "/usr/bin/setpriv",
-            ["--reuid=\(user)", "--regid=\(user)", "--init-groups", "/usr/bin/python3", driverPath, BuiltProducts.path("rtty"), "mcp", "--socket-dir", rig.env.socketDir] + options,
-            input: input, timeout: 60)
+        let run = try LocalAccounts.run(
+            as: user, "/usr/bin/python3", [driverPath, BuiltProducts.path("rtty"), "mcp", "--socket-dir", rig.env.socketDir] + options, input: input, timeout: 60)
         try #require(run.status == 0, "driver: \(run.stderr)")
         let answers = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
         #expect(answers.last?["exit"] as? Int == 0)

@@ -71,9 +71,7 @@ import Testing
             try LocalAccounts.run(as: who, BuiltProducts.path("rttyctl"), [arguments[0], "--socket-dir", env.socketDir] + arguments.dropFirst())
         }
 
-        var audit: [String] {
-            ((try? String(contentsOfFile: env.logDir + "/audit.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-        }
+        var audit: [String] { env.auditLines }
 
         func receivedBytes() -> [UInt8] { Array((try? Data(contentsOf: URL(fileURLWithPath: received))) ?? Data()) }
     }
@@ -137,8 +135,8 @@ import Testing
         #expect(rig.guest.received == [0x61, 0x62, 0x03, 0x1B, 0x5B, 0x41, 0x00, 0x0D])
         // The device answers only once it got the text: expect must have been watching.
         let password = try LiveProcess(
-            "/usr/bin/setpriv",
-            ["--reuid=\(rig.user.name)", "--regid=\(rig.user.name)", "--init-groups", BuiltProducts.path("rttyctl"), "expect", "--socket-dir", rig.env.socketDir, "pbx", "Password: $", "--send", #"user\r"#, "--timeout", "10"])
+            LocalAccounts.setpriv,
+            LocalAccounts.setprivArguments(rig.user.name) + [BuiltProducts.path("rttyctl"), "expect", "--socket-dir", rig.env.socketDir, "pbx", "Password: $", "--send", #"user\r"#, "--timeout", "10"])
         try rig.guest.waitFor("user\r")
         try rig.guest.write("\u{1B}[32mPassword:\u{1B}[0m ")
         #expect(try password.waitForExit() == 0)

@@ -68,3 +68,19 @@ extension EscapeStripper {
         return copy.feed(bytes)
     }
 }
+
+@Suite struct PrefixedOutputTests {
+    @Test func eachLineStartsWithItsConsoleAndInterruptedLinesAreEnded() {
+        var output = PrefixedOutput()
+        var screen: [UInt8] = []
+        screen += output.feed("pbx", Array("boot ok\r\nlogin: ".utf8))
+        screen += output.feed("util", Array("ready\r\n".utf8))
+        screen += output.feed("pbx", Array("root\r\n".utf8))
+        screen += output.feed("pbx", Array("# ".utf8))
+        screen += output.interrupt()
+        #expect(String(decoding: screen, as: UTF8.self) == "pbx: boot ok\r\npbx: login: \r\nutil: ready\r\npbx: root\r\npbx: # \r\n")
+        #expect(output.interrupt().isEmpty)
+        #expect(output.feed("a\u{1B}", []).isEmpty)
+        #expect(String(decoding: output.feed("a\u{1B}", Array("x".utf8)), as: UTF8.self) == "a\\x1b: x")
+    }
+}
