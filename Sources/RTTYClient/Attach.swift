@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RTTYCore
+import RTTYSession
 import RTTYSystem
 import SystemPackage
 
@@ -23,24 +24,6 @@ public struct AttachOptions: Sendable {
 
     /// The console as messages name it: the socket's name.
     var console: String { socketPath.split(separator: "/").last.map(String.init) ?? socketPath }
-}
-
-/// Which program attaches: its name prefixes every message, and what it can tell the user
-/// to do differs. `rtty` users run it themselves and choose the socket directory; an ssh
-/// user of `rtty-shell` chooses nothing, so every problem there is for an admin to fix.
-public enum AttachClient: Sendable {
-    case rtty
-    case shell
-    /// `rttyctl send` and `expect`: run by the user, worded as for rtty.
-    case rttyctl
-
-    public var name: String {
-        switch self {
-        case .rtty: "rtty"
-        case .shell: "rtty-shell"
-        case .rttyctl: "rttyctl"
-        }
-    }
 }
 
 /// An attached console session: the socket and (where it can be reopened) the keyboard through NIO,

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RTTYCore
+import RTTYSession
 import RTTYSystem
 import SystemPackage
 
@@ -49,20 +50,6 @@ public enum ConsoleList {
         }
         return Entry(name: name, state: "no answer", detail: "")
     }
-}
-
-/// The daemon's HELLO answer: "rtty/1 key=value key=value ...".
-public struct HelloReply: Sendable {
-    private var fields: [String: String] = [:]
-
-    public init(_ text: String) {
-        for word in text.split(separator: " ").dropFirst() {
-            guard let eq = word.firstIndex(of: "=") else { continue }
-            fields[String(word[..<eq])] = String(word[word.index(after: eq)...])
-        }
-    }
-
-    public subscript(key: String) -> String? { fields[key] }
 }
 
 extension String {

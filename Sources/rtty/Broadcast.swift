@@ -1,5 +1,6 @@
 import RTTYClient
 import RTTYCore
+import RTTYSession
 import RTTYSystem
 import SystemPackage
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import RTTYClient
 import RTTYCore
+import RTTYSession
 import RTTYSystem
 import SystemPackage
 

@@ -1,6 +1,6 @@
 import ArgumentParser
-import RTTYClient
 import RTTYCore
+import RTTYSession
 import RTTYSystem
 
 /// `send` and `expect` open the console socket as the user who runs them, not the control

@@ -1,13 +1,31 @@
 import RTTYCore
 import RTTYSystem
 
+/// Which program attaches: its name prefixes every message, and what it can tell the user
+/// to do differs. `rtty` users run it themselves and choose the socket directory; an ssh
+/// user of `rtty-shell` chooses nothing, so every problem there is for an admin to fix.
+public enum AttachClient: Sendable {
+    case rtty
+    case shell
+    /// `rttyctl send` and `expect`: run by the user, worded as for rtty.
+    case rttyctl
+
+    public var name: String {
+        switch self {
+        case .rtty: "rtty"
+        case .shell: "rtty-shell"
+        case .rttyctl: "rttyctl"
+        }
+    }
+}
+
 /// A console that could not be opened: what was tried, why it failed, what to do, and
 /// the exit status that says it (rtty(1) EXIT STATUS).
-struct ConnectFailure {
-    let message: String
-    let status: ExitStatus
+package struct ConnectFailure {
+    package let message: String
+    package let status: ExitStatus
 
-    init(_ problem: SocketProblem, path: String, console: String, client: AttachClient) {
+    package init(_ problem: SocketProblem, path: String, console: String, client: AttachClient) {
         let user = Accounts.currentUserName()
         let name = client.name
         let start = "\(name): cannot open console \(console) (\(path))"
@@ -49,7 +67,7 @@ struct ConnectFailure {
 
 extension SocketProblem {
     /// A few words for a message that names the problem without advice.
-    var reason: String {
+    package var reason: String {
         switch self {
         case .noDirectory(let directory): "\(directory) does not exist"
         case .blockedDirectory(let blocked): "\(blocked) cannot be entered"
