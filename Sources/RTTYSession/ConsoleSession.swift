@@ -161,6 +161,32 @@ public final class ConsoleSession {
         return .closed
     }
 
+    public enum WaitOutcome: Equatable, Sendable {
+        case matched(String)
+        case timedOut
+        case closed
+    }
+
+    /// Feeds the output from `offset` on to `matcher` until it matches, `timeout` seconds
+    /// pass or the session ends; `offset` ends past the output read. `idle` waits for more
+    /// output for at most the milliseconds it is given (default: this session's own; the
+    /// agent server reads its other sessions meanwhile too).
+    public func wait(
+        for matcher: inout OutputMatcher, from offset: inout Int, timeout: Double, idle: ((Int) -> Void)? = nil
+    ) -> WaitOutcome {
+        let deadline = WallClock.monotonicSeconds() + timeout
+        while true {
+            let slice = output.read(from: offset, limit: output.capacity)
+            offset = slice.next
+            if let matched = matcher.feed(slice.bytes) { return .matched(matched) }
+            if isClosed { return .closed }
+            let left = deadline - WallClock.monotonicSeconds()
+            guard left > 0 else { return .timedOut }
+            let milliseconds = min(Int(left * 1000) + 1, 1000)
+            if let idle { idle(milliseconds) } else { _ = pump(timeoutMilliseconds: milliseconds) }
+        }
+    }
+
     // MARK: writing
 
     public func send(_ bytes: [UInt8]) throws(Failure) {

@@ -217,24 +217,20 @@ final class MCPTools {
             throw MCPFailure(error.description)
         }
         _ = session.pump(timeoutMilliseconds: 0)
-        var read = try Self.integer(arguments, "from_offset") ?? session.output.end
-        let deadline = WallClock.monotonicSeconds() + timeout
-        while true {
-            let slice = session.output.read(from: read, limit: session.output.capacity)
-            read = slice.next
-            if let matched = matcher.feed(slice.bytes) {
-                return Outcome(text: "matched: \(matched)", fields: ["matched": .bool(true), "match": .string(matched), "end_offset": .int(read)], isError: false)
-            }
-            let left = deadline - WallClock.monotonicSeconds()
-            if session.isClosed || left <= 0 {
-                let why = session.isClosed ? "the session ended" : "no match within \(timeout) s"
-                return Outcome(
-                    text: "\(why); last output: \(matcher.recentText)",
-                    fields: ["matched": .bool(false), "end_offset": .int(read), "recent": .string(matcher.recentText)], isError: false)
-            }
-            // Other consoles' sessions are read too while this one waits.
-            let polled = openSessions
-            receive(polled, ready: Poll.readable(polled.map(\.descriptor), timeoutMilliseconds: min(Int(left * 1000) + 1, 1000)))
+        var offset = try Self.integer(arguments, "from_offset") ?? session.output.end
+        // Other consoles' sessions are read too while this one waits.
+        let outcome = session.wait(for: &matcher, from: &offset, timeout: timeout) { milliseconds in
+            let polled = self.openSessions
+            self.receive(polled, ready: Poll.readable(polled.map(\.descriptor), timeoutMilliseconds: milliseconds))
+        }
+        switch outcome {
+        case .matched(let matched):
+            return Outcome(text: "matched: \(matched)", fields: ["matched": .bool(true), "match": .string(matched), "end_offset": .int(offset)], isError: false)
+        case .closed, .timedOut:
+            let why = outcome == .closed ? "the session ended" : "no match within \(timeout) s"
+            return Outcome(
+                text: "\(why); last output: \(matcher.recentText)",
+                fields: ["matched": .bool(false), "end_offset": .int(offset), "recent": .string(matcher.recentText)], isError: false)
         }
     }
 

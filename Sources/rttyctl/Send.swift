@@ -125,30 +125,19 @@ struct Expect: ParsableCommand {
             let bytes = try send.map(ScriptFailure.decoded)
             let session = try consoleOptions.session(console, label: "rttyctl-expect", replay: recent)
             defer { session.close() }
-            // Output that came with the HELLO answer (the replay, with --recent) first.
-            if let matched = matcher.feed(session.output.read(from: 0, limit: session.output.capacity).bytes) {
+            // Everything this session received counts: live output from its start (and the
+            // replay, with --recent), kept while the text goes out, so no answer is missed.
+            if let bytes { try ScriptFailure.type(bytes, breakFirst: false, into: session) }
+            var offset = 0
+            switch session.wait(for: &matcher, from: &offset, timeout: timeout) {
+            case .matched(let matched):
                 print(TerminalText.escaped(matched))
                 return 0
-            }
-            var read = session.output.end
-            if let bytes { try ScriptFailure.type(bytes, breakFirst: false, into: session) }
-            let deadline = WallClock.monotonicSeconds() + timeout
-            while true {
-                let slice = session.output.read(from: read, limit: session.output.capacity)
-                read = slice.next
-                if let matched = matcher.feed(slice.bytes) {
-                    print(TerminalText.escaped(matched))
-                    return 0
-                }
-                if session.isClosed {
-                    throw ScriptFailure("console \(session.console) closed before \(TerminalText.escaped(pattern)) matched: \(TerminalText.escaped(session.closingNotice ?? "connection closed by rttyd"))")
-                }
-                let left = deadline - WallClock.monotonicSeconds()
-                guard left > 0 else {
-                    Console.writeError("rttyctl expect: no output matched \(TerminalText.escaped(pattern)) on console \(session.console) within \(timeout) s; last output: \"\(TerminalText.escaped(matcher.recentText))\"\n")
-                    return 1
-                }
-                _ = session.pump(timeoutMilliseconds: Int(left * 1000) + 1)
+            case .closed:
+                throw ScriptFailure("console \(session.console) closed before \(TerminalText.escaped(pattern)) matched: \(TerminalText.escaped(session.closingNotice ?? "connection closed by rttyd"))")
+            case .timedOut:
+                Console.writeError("rttyctl expect: no output matched \(TerminalText.escaped(pattern)) on console \(session.console) within \(timeout) s; last output: \"\(TerminalText.escaped(matcher.recentText))\"\n")
+                return 1
             }
         }
     }

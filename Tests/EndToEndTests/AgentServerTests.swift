@@ -77,8 +77,12 @@ import Testing
                 Self.call("send_break", ["console": "pbx", "dry_run": true]),
                 Self.call("wait_for", ["console": "lab1", "pattern": "never", "timeout_seconds": 0.3]),
                 ["no/such/method", [:] as [String: Any]],
+                // Names that would reach other sockets than consoles are refused.
+                Self.call("read_output", ["console": "../run/control"]),
+                Self.call("read_output", ["console": "control"]),
+                Self.call("read_output", ["console": ".report"]),
             ])
-        try #require(answers.count == 9)
+        try #require(answers.count == 12)
         let initialized = try #require(answers[0]["result"] as? [String: Any])
         #expect(initialized["protocolVersion"] as? String == "2025-06-18")
         let tools = ((answers[1]["result"] as? [String: Any])?["tools"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
@@ -95,6 +99,10 @@ import Testing
         #expect(Self.result(answers[6]).isError)
         #expect(Self.result(answers[7]).fields["matched"] as? Bool == false)
         #expect((answers[8]["error"] as? [String: Any])?["code"] as? Int == -32601)
+        for answer in answers[9...] {
+            let refusedName = Self.result(answer)
+            #expect(refusedName.isError && refusedName.text.contains("is not a console name"), "\(refusedName.text)")
+        }
         // The device got nothing: a mark from rttyctl is all it has.
         let mark = try rig.rttyctl(as: rig.user.name, ["expect", "lab1", "login: $", "--send", #"\r"#, "--timeout", "10"])
         #expect(mark.status == 0, "stderr: \(mark.stderr)")
