@@ -53,6 +53,7 @@ public final class ConsoleSession {
     /// The daemon's last notice, if the session ended with one that says why.
     public private(set) var closingNotice: String?
     private var parser = FrameParser(direction: .toClient, maxPayload: Frame.extendedMaxPayload)
+    private var helloSeen = false
 
     public var console: String { options.console }
     public var mayWrite: Bool { rights == "rw" }
@@ -95,8 +96,6 @@ public final class ConsoleSession {
     static func nowMilliseconds() -> Int { Int(WallClock.monotonicSeconds() * 1000) }
 
     deinit { if !isClosed { try? descriptor.close() } }
-
-    private var helloSeen = false
 
     private func fail(_ why: String, _ status: ExitStatus) -> Failure {
         Failure(description: "\(options.client.name): console \(options.console): \(why)", status: status)

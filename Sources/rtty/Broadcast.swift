@@ -36,7 +36,7 @@ struct Broadcast {
     /// The consoles the patterns name, in the order given (each once); a pattern that
     /// matches nothing is reported.
     func consoles() -> [String] {
-        let visible = ((try? ConsoleList.entries(socketDir: socketDir, all: true)) ?? []).map(\.name)
+        let visible = (try? ConsoleList.names(socketDir: socketDir)) ?? []
         var names: [String] = []
         for pattern in patterns {
             let matched = pattern.contains("/") ? [pattern] : visible.filter { Glob.matches(pattern, $0) }
