@@ -37,6 +37,7 @@ import Testing
             daemon = try DaemonProcess(env)
             try daemon.waitForSockets(["pbx", "util", "lab1", "secret"])
             try daemon.waitForLog("source open")
+            try ScriptTests.Rig.waitForLogin(env)
         }
 
         func broadcast(_ arguments: [String], input: String) throws -> ProcessRun {

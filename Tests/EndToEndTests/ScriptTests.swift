@@ -61,10 +61,17 @@ import Testing
             daemon = try DaemonProcess(env)
             try daemon.waitForSockets(["lab1", "pbx"])
             try daemon.waitForLog("source open")
+            try Self.waitForLogin(env)
         }
 
         static func writeLogin(_ env: TestEnvironment) throws {
             try ScriptTests.loginProgram.write(toFile: env.root + "/login.py", atomically: true, encoding: .utf8)
+        }
+
+        /// Until the login program has its pty in raw mode (it prints its prompt after):
+        /// input before that is echoed and then flushed by the switch, as on a real tty.
+        static func waitForLogin(_ env: TestEnvironment) throws {
+            try waitUntil(timeout: 10, "the login prompt in lab1's log") { String(decoding: env.logContents("lab1"), as: UTF8.self).contains("login:") }
         }
 
         func rttyctl(as who: String, _ arguments: [String]) throws -> ProcessRun {
