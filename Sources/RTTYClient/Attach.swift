@@ -17,6 +17,8 @@ public struct AttachOptions: Sendable {
     public var metadata: [String: String] = [:]
     /// Who attaches: names the messages and decides their advice.
     public var client = AttachClient.rtty
+    /// `~b` may end the session to start a broadcast (rtty; not rtty-shell).
+    public var allowBroadcast = false
 
     public init(socketPath: String) {
         self.socketPath = socketPath
@@ -50,6 +52,8 @@ public final class Attachment: @unchecked Sendable {
     private var inputQueued = 0
     private var inputSent = 0
     private var readOnlySession: Bool
+    /// The list typed after `~b`: the caller goes on with a broadcast to it.
+    public private(set) var broadcastList: String?
 
     public init(_ options: AttachOptions) {
         self.options = options
@@ -249,6 +253,11 @@ public final class Attachment: @unchecked Sendable {
         case .takeWriteLock: send(.withText(.writeLock, "take"))
         case .releaseWriteLock: send(.withText(.writeLock, "release"))
         case .suspend: suspend()
+        case .broadcast(let list):
+            guard options.allowBroadcast else { return message("[~b is for rtty on the console host]") }
+            broadcastList = list
+            message("[leaving \(options.console) for a broadcast]")
+            finish(0)
         case .echo(let text): writeError(text)
         case .refused(let why): message("[\(why)]")
         }

@@ -18,6 +18,20 @@ struct Broadcast {
     /// With piped input: seconds to keep showing output after the input ends.
     let timeout: Double?
 
+    /// `~b LIST` in a session on `console`: rtty starts again as `rtty --broadcast
+    /// console,LIST`, so that nothing of the session (its event loop, the thread that may
+    /// be reading the keyboard) is left to take keys from the broadcast. Returns only if
+    /// that failed.
+    static func restart(from console: String, _ list: String, socketDir: String) -> Int32 {
+        guard let rtty = ProcessIdentity.executablePath() else {
+            Console.writeError("rtty: ~b: cannot find rtty's own path; run rtty --broadcast \(console),\(list)\n")
+            return ExitStatus.error.rawValue
+        }
+        let failure = ProcessIdentity.replace(with: rtty, ["--socket-dir", socketDir, "--broadcast", console + "," + list])
+        Console.writeError("rtty: ~b: cannot start \(rtty): \(failure)\n")
+        return ExitStatus.error.rawValue
+    }
+
     private final class Member {
         let session: ConsoleSession
         var filter = TerminalFilter()

@@ -65,14 +65,16 @@ struct RTTY: AsyncParsableCommand {
         options.noReplay = noReplay
         options.timeout = timeout
         options.escapesOnPipe = escapes
+        options.allowBroadcast = true
         let attachment = Attachment(options)
         let signals = Task {
             for await signal in await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint, .sigwinch) {
                 attachment.handle(signal: signal.description.replacingOccurrences(of: "SIG", with: ""))
             }
         }
-        let status = await attachment.run()
+        var status = await attachment.run()
         signals.cancel()
+        if let list = attachment.broadcastList { status = Broadcast.restart(from: console, list, socketDir: socketDir) }
         if status != 0 { throw ExitCode(status) }
     }
 

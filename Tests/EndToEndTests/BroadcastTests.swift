@@ -113,4 +113,23 @@ import Testing
             try #require(run.status == 0, "stderr: \(run.stderr)")
         }
     }
+
+    /// `~b` in a session: the list typed after it and Enter, then typing goes to the console
+    /// of the session and to the list; `~.` ends all.
+    @Test(.enabled(if: ScriptTests.needsRoot)) func tildeBInASessionStartsABroadcast() throws {
+        try #require(ProcessIdentity.isRoot, "run as root (CI does)")
+        let rig = try Rig()
+        let terminal = try TerminalProcess(
+            LocalAccounts.setpriv, LocalAccounts.setprivArguments(rig.user.name) + [BuiltProducts.path("rtty"), "--socket-dir", rig.env.socketDir, "pbx"])
+        try terminal.waitForOutput("~? for help")
+        try terminal.type("~blab*\r")
+        try terminal.waitForOutput("[broadcast to pbx, lab1; ~. ends all")
+        try terminal.type("root\r")
+        try terminal.waitForOutput("lab1: ")
+        try terminal.type("~.")
+        #expect(try terminal.waitForExit() == 0)
+        try rig.pbx.waitFor("root\r")
+        #expect(rig.pbx.received == Array("root\r".utf8))
+        #expect(rig.received == Array("root\r".utf8))
+    }
 }

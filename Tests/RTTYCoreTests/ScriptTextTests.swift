@@ -84,3 +84,23 @@ extension EscapeStripper {
         #expect(String(decoding: output.feed("a\u{1B}", Array("x".utf8)), as: UTF8.self) == "a\\x1b: x")
     }
 }
+
+@Suite struct BroadcastEscapeTests {
+    @Test func tildeBTakesAListAndEnter() {
+        var machine = EscapeMachine(restricted: false)
+        let actions = machine.feed(Array("~bpbx,lab*\r".utf8))
+        #expect(actions.first == .echo("[broadcast to: "))
+        #expect(actions.last == .broadcast("pbx,lab*"))
+        #expect(!actions.contains { if case .send = $0 { true } else { false } })
+        // Cancelled: nothing, and back at line start.
+        var cancelled = EscapeMachine(restricted: false)
+        #expect(cancelled.feed(Array("~bpbx\u{1B}".utf8)).last == .echo(" (cancelled)]\r\n"))
+        #expect(cancelled.feed(Array("~.".utf8)) == [.quit])
+    }
+
+    @Test func aReadOnlySessionCannotBroadcast() {
+        var machine = EscapeMachine(restricted: true)
+        #expect(machine.feed(Array("~b".utf8)) == [.refused("a read-only session cannot type into other consoles")])
+        #expect(machine.feed(Array("x".utf8)) == [.send(Array("x".utf8))])
+    }
+}
