@@ -1,8 +1,10 @@
+import ArgumentParser
 import RTTYClient
 import RTTYCore
 import RTTYSession
 import RTTYSystem
 import SystemPackage
+import UnixSignals
 
 /// `rtty --broadcast pbx,util,lab*`: what the user types goes to every named console the
 /// user may write to (ConMan's -b). Each console is an ordinary session of the user, so the
@@ -86,6 +88,16 @@ struct Broadcast {
         let useEscapes = interactive || escapesOnPipe
         let saved = interactive ? try? Termios.makeRaw(.standardInput) : nil
         defer { if let saved { Termios.restore(saved) } }
+        // TERM, HUP and INT leave as in a single session, the terminal given back first
+        // (the loop below blocks this thread, so a task of its own waits for them).
+        let signals = Task.detached {
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint) {
+                if let saved { Termios.restore(saved) }
+                Console.writeError("\r\n[rtty: \(signal), leaving]\r\n")
+                RTTY.exit(withError: ExitCode(signal == .sighup ? 0 : 1))
+            }
+        }
+        defer { signals.cancel() }
         let lineEnd = saved == nil ? "\n" : "\r\n"
         var screen = PrefixedOutput()
         func message(_ text: String) {

@@ -95,6 +95,13 @@ import Testing
         try terminal.type("~.")
         #expect(try terminal.waitForExit() == 0)
         try rig.pbx.waitFor("\rroot\r")
+        // SIGTERM leaves as in one session: said, status 1.
+        let killed = try TerminalProcess(
+            LocalAccounts.setpriv, LocalAccounts.setprivArguments(rig.user.name) + [BuiltProducts.path("rtty"), "--socket-dir", rig.env.socketDir, "--broadcast", "pbx"])
+        try killed.waitForOutput("~. ends all")
+        kill(killed.process.processIdentifier, SIGTERM)
+        #expect(try killed.waitForExit() == 1)
+        try killed.waitForOutput("[rtty: SIGTERM, leaving]")
         let mark = try ProcessRun.run(BuiltProducts.path("rttyctl"), ["send", "--socket-dir", rig.env.socketDir, "pbx", #"mark\r"#], input: "")
         #expect(mark.status == 0, "\(mark.stderr)")
         try rig.pbx.waitFor("mark\r")
