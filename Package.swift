@@ -57,11 +57,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // One session on a console socket as the calling user, without NIO (rttyctl send
+        // and expect link it and stay small), and the words for a console out of reach.
+        .target(
+            name: "RTTYSession",
+            dependencies: ["RTTYCore", "RTTYSystem", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
         // The interactive console client, shared by rtty and rtty-shell.
         .target(
             name: "RTTYClient",
             dependencies: [
-                "RTTYCore", "RTTYSystem",
+                "RTTYCore", "RTTYSystem", "RTTYSession",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -83,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "rtty",
             dependencies: [
-                "RTTYClient", "RTTYCore", "RTTYSystem",
+                "RTTYClient", "RTTYSession", "RTTYCore", "RTTYSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -93,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "rttyctl",
             dependencies: [
-                "RTTYCore", "RTTYSystem",
+                "RTTYCore", "RTTYSystem", "RTTYSession",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RTTYCore
+import RTTYSession
 import RTTYSystem
 import SystemPackage
 
@@ -16,6 +17,8 @@ public struct AttachOptions: Sendable {
     public var metadata: [String: String] = [:]
     /// Who attaches: names the messages and decides their advice.
     public var client = AttachClient.rtty
+    /// `~b` may end the session to start a broadcast (rtty; not rtty-shell).
+    public var allowBroadcast = false
 
     public init(socketPath: String) {
         self.socketPath = socketPath
@@ -23,21 +26,6 @@ public struct AttachOptions: Sendable {
 
     /// The console as messages name it: the socket's name.
     var console: String { socketPath.split(separator: "/").last.map(String.init) ?? socketPath }
-}
-
-/// Which program attaches: its name prefixes every message, and what it can tell the user
-/// to do differs. `rtty` users run it themselves and choose the socket directory; an ssh
-/// user of `rtty-shell` chooses nothing, so every problem there is for an admin to fix.
-public enum AttachClient: Sendable {
-    case rtty
-    case shell
-
-    public var name: String {
-        switch self {
-        case .rtty: "rtty"
-        case .shell: "rtty-shell"
-        }
-    }
 }
 
 /// An attached console session: the socket and (where it can be reopened) the keyboard through NIO,
@@ -64,6 +52,8 @@ public final class Attachment: @unchecked Sendable {
     private var inputQueued = 0
     private var inputSent = 0
     private var readOnlySession: Bool
+    /// The list typed after `~b`: the caller goes on with a broadcast to it.
+    public private(set) var broadcastList: String?
 
     public init(_ options: AttachOptions) {
         self.options = options
@@ -263,6 +253,11 @@ public final class Attachment: @unchecked Sendable {
         case .takeWriteLock: send(.withText(.writeLock, "take"))
         case .releaseWriteLock: send(.withText(.writeLock, "release"))
         case .suspend: suspend()
+        case .broadcast(let list):
+            guard options.allowBroadcast else { return message("[~b is for rtty on the console host]") }
+            broadcastList = list
+            message("[leaving \(options.console) for a broadcast]")
+            finish(0)
         case .echo(let text): writeError(text)
         case .refused(let why): message("[\(why)]")
         }
@@ -394,7 +389,7 @@ extension String {
         hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
     }
 
-    func replacingNewlines(with lineEnd: String) -> String {
+    public func replacingNewlines(with lineEnd: String) -> String {
         lineEnd == "\n" ? self : split(separator: "\n", omittingEmptySubsequences: false).joined(separator: lineEnd)
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RTTYCore
+import RTTYSession
 import RTTYSystem
 import SystemPackage
 
@@ -12,11 +13,18 @@ public enum ConsoleList {
         public let detail: String
     }
 
+    /// The console sockets in the directory, by name (not the control or dot sockets).
+    public static func names(socketDir: String) throws(SystemError) -> [String] {
+        try Files.list(socketDir).filter { $0 != "control" && !$0.hasPrefix(".") && Files.isSocket(socketDir + "/" + $0) }
+    }
+
     public static func entries(socketDir: String, all: Bool) throws(SystemError) -> [Entry] {
+        // rttyd closes a connection it refuses before reading a byte: the probe's HELLO
+        // then fails with EPIPE, which must not kill the program (it did: exit 13).
+        Signals.ignoreBrokenPipe()
         var entries: [Entry] = []
-        for name in try Files.list(socketDir) where name != "control" && !name.hasPrefix(".") {
+        for name in try names(socketDir: socketDir) {
             let path = socketDir + "/" + name
-            guard Files.isSocket(path) else { continue }
             guard Files.canReadWrite(path) else {
                 if all { entries.append(Entry(name: name, state: "no access", detail: "")) }
                 continue
@@ -49,20 +57,6 @@ public enum ConsoleList {
         }
         return Entry(name: name, state: "no answer", detail: "")
     }
-}
-
-/// The daemon's HELLO answer: "rtty/1 key=value key=value ...".
-public struct HelloReply: Sendable {
-    private var fields: [String: String] = [:]
-
-    public init(_ text: String) {
-        for word in text.split(separator: " ").dropFirst() {
-            guard let eq = word.firstIndex(of: "=") else { continue }
-            fields[String(word[..<eq])] = String(word[word.index(after: eq)...])
-        }
-    }
-
-    public subscript(key: String) -> String? { fields[key] }
 }
 
 extension String {

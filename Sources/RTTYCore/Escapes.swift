@@ -17,6 +17,8 @@ public struct EscapeMachine: Sendable {
         case takeWriteLock
         case releaseWriteLock
         case suspend
+        /// `~b` and a list of consoles: type into those too (`rtty --broadcast`).
+        case broadcast(String)
         /// Text for the local terminal only (prompts, echo of a value being typed).
         case echo(String)
         case refused(String)
@@ -28,6 +30,10 @@ public struct EscapeMachine: Sendable {
         UInt8(ascii: "s"): "stop", UInt8(ascii: "f"): "flow",
     ]
     public static let maxValueLength = 32
+    /// The list typed after `~b`.
+    public static let maxListLength = 256
+    /// The key of the value `~b` edits (not a line setting).
+    static let broadcastKey = "broadcast to"
 
     private enum State: Equatable, Sendable {
         case text
@@ -53,6 +59,7 @@ public struct EscapeMachine: Sendable {
           ~qV versions                  ~q<Enter>  line settings
           ~sb baud  ~sp parity  ~sw word size  ~ss stop bits  ~sf flow (value, Enter)
           ~r  replay the buffer         ~w  take the write lock   ~W  release it
+          ~b  type into more consoles too: a list (pbx,lab*) and Enter
           ~^Z suspend rtty
         """
 
@@ -120,7 +127,8 @@ public struct EscapeMachine: Sendable {
                     state = .text
                     atLineStart = true
                     actions.append(.echo("]\r\n"))
-                    if !value.isEmpty { actions.append(.set(key: key, value: String(decoding: value, as: UTF8.self))) }
+                    let text = String(decoding: value, as: UTF8.self)
+                    if !value.isEmpty { actions.append(key == Self.broadcastKey ? .broadcast(text) : .set(key: key, value: text)) }
                 case 8, 127:
                     if !value.isEmpty {
                         value.removeLast()
@@ -132,7 +140,7 @@ public struct EscapeMachine: Sendable {
                     atLineStart = true
                     actions.append(.echo(" (cancelled)]\r\n"))
                 default:
-                    if (0x21...0x7E).contains(byte) && value.count < EscapeMachine.maxValueLength {
+                    if (0x21...0x7E).contains(byte) && value.count < (key == Self.broadcastKey ? Self.maxListLength : Self.maxValueLength) {
                         value.append(byte)
                         actions.append(.echo(String(decoding: [byte], as: UTF8.self)))
                     }
@@ -156,6 +164,10 @@ public struct EscapeMachine: Sendable {
         case UInt8(ascii: "s"):
             state = .setKey
             return nil
+        case UInt8(ascii: "b"):
+            guard !restricted else { return .refused("a read-only session cannot type into other consoles") }
+            state = .setValue(key: Self.broadcastKey, value: [])
+            return .echo("[\(Self.broadcastKey): ")
         case UInt8(ascii: "r"): return .replay
         case UInt8(ascii: "w"): return .takeWriteLock
         case UInt8(ascii: "W"): return .releaseWriteLock

@@ -54,7 +54,9 @@ public struct SessionMetadata: Equatable, Sendable {
     public var auditDetails: [(String, String)] {
         var details: [(String, String)] = []
         if let claimedFrom { details.append(("claimed_from", claimedFrom)) }
-        for (key, name) in [("SSH_TTY", "ssh_tty"), ("TERM", "term"), ("COMMAND", "command")] {
+        // AGENT: `rtty mcp` says an agent drives the session; a claim like the rest, so the
+        // record names it claimed_agent.
+        for (key, name) in [("SSH_TTY", "ssh_tty"), ("TERM", "term"), ("COMMAND", "command"), ("AGENT", "claimed_agent")] {
             if let value = values[key] { details.append((name, value)) }
         }
         if !problems.isEmpty { details.append(("problems", problems.joined(separator: "; "))) }

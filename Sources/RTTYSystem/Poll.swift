@@ -9,6 +9,17 @@ public enum Poll {
         wait(fd, for: POLLIN, timeoutMilliseconds: timeoutMilliseconds) != nil
     }
 
+    /// Waits until any of `fds` has something to read (or hung up): for each, whether it
+    /// does; all false on timeout.
+    public static func readable(_ fds: [FileDescriptor], timeoutMilliseconds: Int) -> [Bool] {
+        var entries = fds.map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
+        while true {
+            let n = poll(&entries, nfds_t(entries.count), Int32(timeoutMilliseconds))
+            if n < 0 && errno == EINTR { continue }
+            return entries.map { n > 0 && $0.revents != 0 }
+        }
+    }
+
     /// Waits until `fd` can take more bytes; false on timeout.
     public static func writable(_ fd: FileDescriptor, timeoutMilliseconds: Int) -> Bool {
         (wait(fd, for: POLLOUT, timeoutMilliseconds: timeoutMilliseconds) ?? 0) & Int16(POLLOUT) != 0

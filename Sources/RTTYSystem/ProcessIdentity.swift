@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 
+import SystemPackage
+
 /// Who this process runs as.
 public enum ProcessIdentity {
     /// The most `raiseOpenFileLimit` asks for. Not a hard limit of a million: exec consoles
@@ -57,5 +59,15 @@ public enum ProcessIdentity {
         #else
         return nil
         #endif
+    }
+
+    /// Replaces this process with `path` (execv): threads and every close-on-exec
+    /// descriptor go, the standard ones stay. Returns only if it failed, with why.
+    public static func replace(with path: String, _ arguments: [String]) -> Errno {
+        var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        execv(path, &argv)
+        let failure = Errno(rawValue: errno)
+        for pointer in argv { free(pointer) }
+        return failure
     }
 }

@@ -9,7 +9,7 @@ struct RTTY: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtty",
         abstract: "Attach to an rtty console, or list the consoles you may use.",
-        discussion: "Escapes at the start of a line: ~. leave, ~# BREAK, ~? help.",
+        discussion: "Escapes at the start of a line: ~. leave, ~# BREAK, ~? help. `rtty mcp`: serve consoles to an AI agent (rtty mcp --help).",
         version: RTTYVersion.string)
 
     @Argument(help: "Console name, or the path of a console socket. Omit to list consoles.")
@@ -33,6 +33,12 @@ struct RTTY: AsyncParsableCommand {
     @Flag(name: .long, help: "List also the consoles you cannot open.")
     var all = false
 
+    @Option(name: .long, help: "Type into several consoles at once: names and globs, comma-separated (pbx,lab*).")
+    var broadcast: String?
+
+    @Flag(name: .long, help: "With --broadcast: do not show the consoles' output.")
+    var writeOnly = false
+
     func validate() throws {
         if let timeout, !(timeout >= 0 && timeout <= 86_400) {
             throw ValidationError("--timeout must be between 0 and 86400 seconds")
@@ -40,9 +46,16 @@ struct RTTY: AsyncParsableCommand {
         if let console, console.isEmpty {
             throw ValidationError("the console name is empty")
         }
+        if broadcast != nil && console != nil { throw ValidationError("name the consoles in --broadcast, not also as an argument") }
+        if writeOnly && broadcast == nil { throw ValidationError("--write-only goes with --broadcast") }
     }
 
     func run() async throws {
+        if let broadcast {
+            let status = Broadcast(socketDir: socketDir, patterns: broadcast.split(separator: ",").map(String.init), writeOnly: writeOnly, escapesOnPipe: escapes, timeout: timeout).run()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         guard let console else {
             try list()
             return
@@ -52,14 +65,16 @@ struct RTTY: AsyncParsableCommand {
         options.noReplay = noReplay
         options.timeout = timeout
         options.escapesOnPipe = escapes
+        options.allowBroadcast = true
         let attachment = Attachment(options)
         let signals = Task {
             for await signal in await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint, .sigwinch) {
                 attachment.handle(signal: signal.description.replacingOccurrences(of: "SIG", with: ""))
             }
         }
-        let status = await attachment.run()
+        var status = await attachment.run()
         signals.cancel()
+        if let list = attachment.broadcastList { status = Broadcast.restart(from: console, list, socketDir: socketDir) }
         if status != 0 { throw ExitCode(status) }
     }
 

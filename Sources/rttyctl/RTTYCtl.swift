@@ -12,7 +12,7 @@ struct RTTYCtl: ParsableCommand {
         version: RTTYVersion.string,
         subcommands: [
             Status.self, Who.self, Grant.self, Revoke.self, ACL.self, Kick.self, Break.self, Set.self, Reload.self, Log.self,
-            Sessions.self, Replay.self, ImportClassic.self,
+            Sessions.self, Replay.self, ImportClassic.self, Send.self, Expect.self,
         ])
 
     /// --control and --json before the subcommand, as git and systemctl take theirs: the

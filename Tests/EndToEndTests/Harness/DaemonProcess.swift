@@ -68,6 +68,11 @@ final class TestEnvironment: Sendable {
     func socket(_ console: String) -> String { socketDir + "/" + console }
     func log(_ console: String) -> String { logDir + "/" + console + ".log" }
 
+    /// The audit log's records, one string each.
+    var auditLines: [String] {
+        ((try? String(contentsOfFile: logDir + "/audit.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
     func logContents(_ console: String) -> Data { (try? Data(contentsOf: URL(fileURLWithPath: log(console)))) ?? Data() }
 }
 

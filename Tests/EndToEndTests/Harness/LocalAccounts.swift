@@ -53,7 +53,12 @@ final class LocalAccounts {
     }
 
     /// Runs `program` as that user with exactly the user's groups (setpriv --init-groups).
-    static func run(as user: String, _ program: String, _ arguments: [String], timeout: Double = 20) throws -> ProcessRun {
-        try ProcessRun.run("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(user)", "--init-groups", program] + arguments, input: "", timeout: timeout)
+    static func run(as user: String, _ program: String, _ arguments: [String], input: String = "", timeout: Double = 20) throws -> ProcessRun {
+        try ProcessRun.run(setpriv, setprivArguments(user) + [program] + arguments, input: input, timeout: timeout)
     }
+
+    static let setpriv = "/usr/bin/setpriv"
+
+    /// setpriv's arguments that run the program after them as `user`, with its groups.
+    static func setprivArguments(_ user: String) -> [String] { ["--reuid=\(user)", "--regid=\(user)", "--init-groups"] }
 }
