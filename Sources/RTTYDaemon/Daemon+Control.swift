@@ -58,7 +58,7 @@ extension Daemon {
             for hub in selected {
                 consoles.append((try? await hub.loop.submit { hub.statusJSON() }.get()) ?? "{}")
             }
-            return ControlReply.ok([("consoles", JSON.array(consoles))])
+            return ControlReply.ok([("consoles", JSON.array(consoles)), ("audit_syslog_dropped", String(syslog.dropped))])
         case "kick":
             guard args.count == 1 else { return ControlReply.error("usage: kick SESSION|USER") }
             var kicked = 0

@@ -29,6 +29,8 @@ public final class Daemon: Service, @unchecked Sendable {
     private var reports: RequestServer?
     /// `rttyctl reload` requests waiting for the next reload's outcome (Daemon+Reload.swift).
     let reloadWaiters = NIOLockedValueBox(ReloadWaiters())
+    /// Audit copies to syslog or the journal, for every AuditLog this daemon makes.
+    let syslog: AuditSyslog
 
     var current: Running { running.withLockedValue { $0 } }
     var config: Config { current.config }
@@ -44,10 +46,11 @@ public final class Daemon: Service, @unchecked Sendable {
         self.configPath = configPath
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: min(System.coreCount, 4))
+        self.syslog = AuditSyslog(logger: logger)
         self.running = NIOLockedValueBox(
             Running(
                 config: config, access: AccessControl(path: config.paths.access, logger: logger),
-                audit: AuditLog(path: config.paths.auditLog, logger: logger)))
+                audit: AuditLog(path: config.paths.auditLog, logger: logger, syslog: syslog)))
     }
 
     public static func loadConfig(_ path: String) throws -> Config { try ConfigFile.loadForDaemon(path) }
@@ -56,6 +59,7 @@ public final class Daemon: Service, @unchecked Sendable {
         // Trap SIGHUP before any socket exists: whoever sees a socket may send it at once.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         try prepareDirectories(config.paths)
+        syslog.configure(config)
         audit.prepare()
         if !config.paths.pidFile.isEmpty {
             if let note = try PidFile.write(config.paths.pidFile) { logger.notice("\(note)") }
@@ -175,7 +179,8 @@ public final class Daemon: Service, @unchecked Sendable {
         let old = current
         var plan = ReloadPlan(old: old.config, new: new)
         let access = new.paths.access == old.config.paths.access ? old.access : AccessControl(path: new.paths.access, logger: logger)
-        let audit = new.paths.auditLog == old.config.paths.auditLog ? old.audit : AuditLog(path: new.paths.auditLog, logger: logger)
+        let audit = new.paths.auditLog == old.config.paths.auditLog ? old.audit : AuditLog(path: new.paths.auditLog, logger: logger, syslog: syslog)
+        syslog.configure(new)
         old.audit.close()  // a new file: moved, or logrotate/newsyslog moved it away
         audit.prepare()
         access.load()
