@@ -143,6 +143,7 @@ extension ConsoleHub {
         deviceQueued += bytes.count
         let written = loop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in self.deviceQueued -= bytes.count }
+        written.futureResult.whenSuccess { self.metrics?.toDevice.increment(by: Int64(bytes.count)) }
         source.channel.writeAndFlush(source.channel.allocator.buffer(bytes: bytes), promise: written)
     }
 

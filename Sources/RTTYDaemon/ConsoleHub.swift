@@ -56,6 +56,8 @@ final class ConsoleHub: @unchecked Sendable {
     /// The device number a device console last opened: a path that now names another
     /// device is said in the log (ConsoleSource.openSource).
     var openedDevice: UInt64?
+    /// This console's Prometheus series (ConsoleMetrics.swift), set by the daemon before `start`.
+    var metrics: ConsoleMetrics?
 
     enum DeviceState {
         case up(since: Double)
@@ -194,6 +196,7 @@ final class ConsoleHub: @unchecked Sendable {
             event.user = session.userName
         }
         event.details = details
+        metrics?.audited(kind)
         audit.record(event)
     }
 
@@ -387,6 +390,7 @@ final class ConsoleHub: @unchecked Sendable {
         logger.warning("client \(session.id) (\(session.who)) fell more than \(config.clientQueueBytes) bytes behind; cut off")
         // The notice cannot go through the full queue; closing is what matters.
         session.endReason = "too slow: more than \(config.clientQueueBytes) bytes behind"
+        metrics?.cutOffs.increment()
         session.closing = true
         session.replayTimer?.cancel()
         session.channel.close(promise: nil)

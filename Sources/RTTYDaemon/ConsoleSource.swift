@@ -197,6 +197,7 @@ extension ConsoleHub {
         logger.info("source open: \(config.source.describe)")
         if case .down(let reason) = wasDown, reason != "not opened yet" {
             log?.mark("device back")
+            metrics?.reopens.increment()
             record(.deviceBack)
             broadcast(notice: "device back")
         }

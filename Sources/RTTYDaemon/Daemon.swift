@@ -22,7 +22,7 @@ public final class Daemon: Service, @unchecked Sendable {
 
     let configPath: String
     let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
     private let running: NIOLockedValueBox<Running>
     /// Touched by `run()` only.
     private var control: RequestServer?
@@ -31,6 +31,8 @@ public final class Daemon: Service, @unchecked Sendable {
     let reloadWaiters = NIOLockedValueBox(ReloadWaiters())
     /// Audit copies to syslog or the journal, for every AuditLog this daemon makes.
     let syslog: AuditSyslog
+    /// Prometheus series and their endpoint (Daemon+Metrics.swift).
+    let metrics: DaemonMetrics
 
     var current: Running { running.withLockedValue { $0 } }
     var config: Config { current.config }
@@ -47,6 +49,7 @@ public final class Daemon: Service, @unchecked Sendable {
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: min(System.coreCount, 4))
         self.syslog = AuditSyslog(logger: logger)
+        self.metrics = DaemonMetrics(logger: logger)
         self.running = NIOLockedValueBox(
             Running(
                 config: config, access: AccessControl(path: config.paths.access, logger: logger),
@@ -98,6 +101,7 @@ public final class Daemon: Service, @unchecked Sendable {
         } catch {
             logger.error("no report socket, rtty-shell refusals will not be audited: \(config.paths.reportSocket): \(error)")
         }
+        await serveMetrics(config)
         logger.notice("rttyd running: \(hubs.count) consoles, sockets in \(config.paths.socketDir)")
         for await _ in hangups.cancelOnGracefulShutdown() {
             // Those who asked before this reload reads the config are told its outcome.
@@ -109,6 +113,7 @@ public final class Daemon: Service, @unchecked Sendable {
         logger.notice("rttyd stopping")
         await control?.stop(path: config.paths.control)
         await reports?.stop(path: config.paths.reportSocket)
+        await metrics.stop()
         await stopAll(reason: .shuttingDown)
         cleanUp()
         audit.close()
@@ -153,6 +158,7 @@ public final class Daemon: Service, @unchecked Sendable {
 
     private func startConsole(_ console: Config.Console, paths: Config.Paths) async throws {
         let hub = ConsoleHub(config: console, paths: paths, loop: group.next(), access: access, audit: audit, logger: logger)
+        hub.metrics = metrics.console(console.name)
         try await hub.loop.flatSubmit { hub.start() }.get()
         update { $0.hubs[console.name] = hub }
     }
@@ -167,6 +173,7 @@ public final class Daemon: Service, @unchecked Sendable {
     /// SIGHUP: a new config is applied only if it is entirely valid; consoles that did not
     /// change keep their device and their clients (their logs are reopened, for rotation).
     private func reload() async -> ReloadOutcome {
+        metrics.reloads.increment()
         let new: Config
         do {
             new = try Daemon.loadConfig(configPath)
@@ -197,6 +204,7 @@ public final class Daemon: Service, @unchecked Sendable {
         for name in plan.removed {
             guard let hub = hubs[name] else { continue }
             update { $0.hubs[name] = nil }
+            hub.metrics?.unregister(from: metrics.registry)
             try? await hub.loop.flatSubmit { hub.stop(reason: .removed(console: name)) }.get()
             logger.notice("console \(name) removed")
         }
@@ -227,6 +235,7 @@ public final class Daemon: Service, @unchecked Sendable {
             hub.loop.execute { hub.recheckAccess() }
         }
         update { $0.config = new }
+        await serveMetrics(new)
         audit.record(AuditEvent(time: WallClock.now(), kind: .reload))
         outcome.summary = "configuration reloaded: \(plan.added.count) added, \(plan.removed.count) removed, \(plan.changed.count) changed"
         logger.notice("\(outcome.summary)")
