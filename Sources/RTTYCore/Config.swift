@@ -13,6 +13,8 @@ public struct Config: Equatable, Sendable {
         public var pamServiceDir = ""
         /// Where audit copies go as RFC 5424 (`audit_syslog`); nil: the journal under systemd, else /dev/log.
         public var syslogSocket: String?
+        /// Where they go as native journald fields instead; nil: the journal's own socket under systemd.
+        public var journalSocket: String?
         public init() {}
 
         /// Where rtty-shell reports refusals and failed logins for the audit log (a name

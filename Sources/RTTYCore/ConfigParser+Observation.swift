@@ -35,6 +35,13 @@ extension ConfigParser.Reader {
         }
     }
 
+    /// One place audit copies go.
+    func checkAuditSockets(_ paths: Config.Paths) throws(ConfigError) {
+        if paths.syslogSocket != nil && paths.journalSocket != nil {
+            throw fail("paths.journal_socket", "set syslog_socket (RFC 5424) or journal_socket (native journal fields), not both")
+        }
+    }
+
     /// "HOST:PORT", "[v6]:PORT" or "name:PORT", port 1 to 65535.
     func hostAndPort(_ value: TOMLValue, _ key: TOMLKeyPath, example examplePort: String) throws(ConfigError) -> (String, Int) {
         guard let text = value.string, let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port) else {
@@ -55,6 +62,7 @@ extension Config.Paths {
     var ofConsoles: Config.Paths {
         var paths = self
         paths.syslogSocket = nil
+        paths.journalSocket = nil
         return paths
     }
 }

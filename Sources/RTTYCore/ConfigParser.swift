@@ -25,7 +25,7 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Reads rtty.conf (TOML) into a checked `Config`; any problem is an error, so a bad file
 /// never yields a half-configured daemon.
 public enum ConfigParser {
-    static let pathKeys = ["socket_dir", "control", "log_dir", "audit_log", "session_dir", "access", "pid_file", "pam_service_dir", "syslog_socket"]
+    static let pathKeys = ["socket_dir", "control", "log_dir", "audit_log", "session_dir", "access", "pid_file", "pam_service_dir", "syslog_socket", "journal_socket"]
     static let settingKeys = [
         "baud", "data_bits", "parity", "stop_bits", "flow", "replay_bytes", "timestamps", "log", "transcript",
         "log_max_bytes", "log_keep", "write_policy", "client_queue_bytes", "max_clients", "max_clients_per_user", "group",
@@ -126,9 +126,11 @@ public enum ConfigParser {
                 case "access": paths.access = value
                 case "pam_service_dir": paths.pamServiceDir = value
                 case "syslog_socket": paths.syslogSocket = value
+                case "journal_socket": paths.journalSocket = value
                 default: paths.pidFile = value
                 }
             }
+            try checkAuditSockets(paths)
             return paths
         }
 

@@ -37,12 +37,14 @@ final class AuditSyslog: Sendable {
     init(logger: Logger) { self.logger = logger }
 
     /// Where the copies go for `config`: off without `audit_syslog`; `[paths]
-    /// syslog_socket` when set (always RFC 5424); else the journal's own socket when rttyd
-    /// runs under systemd with the journal (JOURNAL_STREAM set, its socket there); else
-    /// /dev/log.
+    /// syslog_socket` (RFC 5424) or `journal_socket` (native fields) when set; else the
+    /// journal's own socket when rttyd runs under systemd with the journal (JOURNAL_STREAM
+    /// set, its socket there), because journald reads RFC 5424 on /dev/log as plain text and
+    /// its fields would be lost; else /dev/log.
     static func target(for config: Config) -> Target {
         guard let facility = config.auditSyslog else { return .off }
         if let socket = config.paths.syslogSocket { return .syslog(socket: socket, facility: facility) }
+        if let socket = config.paths.journalSocket { return .journal(socket: socket, facility: facility) }
         if ProcessEnvironment.value("JOURNAL_STREAM") != nil, Files.isSocket(journalSocket) {
             return .journal(socket: journalSocket, facility: facility)
         }

@@ -135,3 +135,46 @@ import Testing
         }
     }
 }
+
+/// Under systemd the copies go to journald natively (RFC 5424 on /dev/log would reach it
+/// as plain text): a real journald in its own namespace gets every field as RTTY_*.
+@Suite(.serialized) struct JournalAuditTests {
+    @Test(.enabled(if: Journald.enabled && AccessTests.needsRoot)) func everyRecordReachesJournaldAsFields() throws {
+        let journal = try Journald()
+        let env = try TestEnvironment()
+        let guest = try PtyGuest()
+        try env.writeConfig(
+            """
+            [console.pbx]
+            device = "\(guest.devicePath)"
+
+            [control]
+            audit_syslog = true
+            """, paths: "journal_socket = \"\(journal.socket)\"")
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForLog("source open")
+        let client = try ProtocolClient(socket: env.socket("pbx"))
+        try client.waitForNotice(containing: "authorized")
+        try client.send(.withText(.metadata, "TERM=vt100\"]\u{1B}[2J\nSSH_TTY=/dev/pts/7"))
+        try client.identify("j@pts/7")
+        try client.waitForNotice(containing: " connected")
+        client.disconnect()
+        try waitUntil(timeout: 10, "session-start, session-info and session-end in the journal") {
+            Set(try journal.entries().compactMap { $0["RTTY_EVENT"] }).isSuperset(of: ["session-start", "session-info", "session-end"])
+        }
+        let text = (try? String(contentsOfFile: env.logDir + "/audit.jsonl", encoding: .utf8)) ?? ""
+        let records = try text.split(separator: "\n").map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let entries = try journal.entries()
+        for kind in ["session-start", "session-info", "session-end"] {
+            let record = try #require(records.first { $0["event"] as? String == kind })
+            let entry = try #require(entries.first { $0["RTTY_EVENT"] == kind && $0["RTTY_TIME"] == record["time"] as? String }, "\(kind)")
+            #expect(entry["PRIORITY"] == "6" && entry["SYSLOG_FACILITY"] == "10", "\(entry)")
+            #expect(entry["MESSAGE"]?.hasPrefix(kind + " console pbx user root") == true, "\(entry)")
+            for (key, value) in record where key != "time" && key != "event" {
+                #expect(entry["RTTY_" + key.uppercased()] == SyslogAuditTests.text(value), "\(kind) \(key): \(entry)")
+            }
+        }
+        #expect(entries.first { $0["RTTY_EVENT"] == "session-info" }?["RTTY_TERM"] == #"vt100"]\x1b[2J"#)
+        _ = daemon
+    }
+}
