@@ -72,17 +72,18 @@ final class AuditSyslog: Sendable {
     var dropped: Int { state.withLockedValue { $0.dropped } }
 
     func send(_ event: AuditEvent) {
+        // Formatted outside the lock; the lock covers the descriptor and the count only.
+        let socket: String, message: [UInt8]
+        switch state.withLockedValue({ $0.target }) {
+        case .off: return
+        case .syslog(let path, let facility):
+            socket = path
+            message = SyslogFormat.rfc5424(event, facility: facility, hostname: hostName, pid: pid)
+        case .journal(let path, let facility):
+            socket = path
+            message = SyslogFormat.journalDatagram(SyslogFormat.journalFields(event, facility: facility))
+        }
         state.withLockedValue { state in
-            let message: [UInt8], socket: String
-            switch state.target {
-            case .off: return
-            case .syslog(let path, let facility):
-                socket = path
-                message = SyslogFormat.rfc5424(event, facility: facility, hostname: hostName, pid: pid)
-            case .journal(let path, let facility):
-                socket = path
-                message = SyslogFormat.journalDatagram(SyslogFormat.journalFields(event, facility: facility))
-            }
             do {
                 if state.fd == nil { state.fd = try UnixDatagram.open() }
                 try UnixDatagram.send(message, on: state.fd!, to: socket)

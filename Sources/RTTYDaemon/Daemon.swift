@@ -204,7 +204,6 @@ public final class Daemon: Service, @unchecked Sendable {
         for name in plan.removed {
             guard let hub = hubs[name] else { continue }
             update { $0.hubs[name] = nil }
-            hub.metrics?.unregister(from: metrics.registry)
             try? await hub.loop.flatSubmit { hub.stop(reason: .removed(console: name)) }.get()
             logger.notice("console \(name) removed")
         }

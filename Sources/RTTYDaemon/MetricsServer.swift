@@ -32,6 +32,8 @@ final class DaemonMetrics: Sendable {
     }
     private let serving = NIOLockedValueBox(Serving())
     private let connections = NIOLockedValueBox(0)
+    /// Consoles that have series.
+    private let known = NIOLockedValueBox(Set<String>())
 
     init(logger: Logger) {
         self.logger = logger
@@ -43,7 +45,20 @@ final class DaemonMetrics: Sendable {
         descriptorLimit = registry.gauge("process_max_fds", unit: "", "rttyd's limit of open file descriptors (RLIMIT_NOFILE).")
     }
 
-    func console(_ name: String) -> ConsoleMetrics { ConsoleMetrics(console: name, registry: registry) }
+    /// A console hub's handle on its series (the same series for a hub that replaces it).
+    func console(_ name: String) -> ConsoleMetrics {
+        known.withLockedValue { _ = $0.insert(name) }
+        return ConsoleMetrics(console: name, registry: registry)
+    }
+
+    /// After a reload: the series of consoles no longer configured go.
+    func retain(consoles names: Set<String>) {
+        let gone = known.withLockedValue { known in
+            defer { known.formIntersection(names) }
+            return known.subtracting(names)
+        }
+        for name in gone { ConsoleMetrics(console: name, registry: registry).unregister(from: registry) }
+    }
 
     /// The exposition text: state read on every hub's own loop, then the whole registry.
     func scrape(_ hubs: [ConsoleHub], syslogDropped dropped: Int, on loop: EventLoop) -> EventLoopFuture<[UInt8]> {

@@ -147,6 +147,35 @@ import Testing
         #expect(try rig.value("rtty_reloads_total") == 1)
     }
 
+    /// A console removed by a reload loses its series; one added gets them.
+    @Test(.enabled(if: enabled)) func seriesFollowTheConsolesThroughReloads() throws {
+        let rig = try Rig()
+        func config(_ console: String) -> String {
+            """
+            [console.pbx]
+            device = "\(rig.device)"
+            group = "\(Accounts.groupName(65534) ?? "nogroup")"
+
+            [console.\(console)]
+            exec = ["/bin/sh", "-c", "echo up; exec sleep 1000"]
+
+            [control]
+            metrics = "127.0.0.1:\(rig.port)"
+            """
+        }
+        try rig.env.writeConfig(config("spare"))
+        rig.daemon.signal(SIGHUP)
+        try rig.daemon.waitForLog("console spare added")
+        try waitUntil(timeout: 5, "spare's output in the metrics") { try rig.values()["rtty_console_device_read_bytes_total{console=\"spare\"}"] ?? 0 > 0 }
+        try rig.env.writeConfig(config("other"))
+        rig.daemon.signal(SIGHUP)
+        try waitUntil(timeout: 10, "the second reload's outcome") { rig.daemon.stderr.components(separatedBy: "configuration reloaded").count == 3 }
+        let body = try rig.scrape().body
+        #expect(!body.contains("console=\"spare\""), "\(body)")
+        #expect(body.contains("rtty_console_device_up{console=\"other\"}") && body.contains("rtty_console_device_up{console=\"pbx\"} 1"))
+        #expect(try rig.value("rtty_reloads_total") == 2)
+    }
+
     /// A scraper is trusted with nothing: only GET /metrics answers, an over-long request
     /// and one that trickles in (slow loris) are closed without an answer, and neither
     /// keeps others from scraping.

@@ -134,6 +134,41 @@ import Testing
             try rig.rsyslog.messages().filter { $0.msgid == "session-end" }.count == 2
         }
     }
+
+    /// A collector that stops reading (SIGSTOP): its socket's queue fills (10 datagrams
+    /// here, net.unix.max_dgram_qlen), sends fail at once instead of waiting, the console
+    /// and the file carry on, and once it reads again the copies flow.
+    @Test(.enabled(if: enabled)) func aStoppedSyslogWhoseQueueFillsStopsNoConsole() throws {
+        let rig = try Rig()
+        let watcher = try rig.session("watcher@pts/0")
+        let rsyslogd = try #require(rig.rsyslog.pid)
+        kill(rsyslogd, SIGSTOP)
+        defer { kill(rsyslogd, SIGCONT) }
+        let started = Date()
+        for n in 1...30 {
+            try rig.shortSession("during\(n)@pts/1")
+            try rig.guest.write("output \(n)\r\n")
+            try watcher.waitForData(containing: "output \(n)\r\n", timeout: 5)
+        }
+        #expect(Date().timeIntervalSince(started) < 20, "30 sessions took \(Date().timeIntervalSince(started)) s")
+        try waitUntil(timeout: 10, "30 session-end records in the file") {
+            try rig.records().count { $0["event"] as? String == "session-end" } == 30
+        }
+        let status = try ControlTests.rttyctl(["--json", "status", "--control", rig.env.socketDir + "/control"])
+        let answer = try #require(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any], "\(status.stdout)")
+        let dropped = answer["audit_syslog_dropped"] as? Int ?? 0
+        #expect(dropped >= 60 - 12, "a full queue drops: \(dropped)")
+        #expect(rig.daemon.stderr.contains("Resource temporarily unavailable"), "the full queue is said in the daemon's log")
+        kill(rsyslogd, SIGCONT)
+        try rig.shortSession("after@pts/1")
+        try waitUntil(timeout: 10, "the session after the stall in the file") {
+            try rig.records().count { $0["event"] as? String == "session-end" } == 31
+        }
+        let last = try #require(try rig.records().last { $0["event"] as? String == "session-end" }?["session"] as? String)
+        try waitUntil(timeout: 10, "the session after the stall in rsyslog's file: \((try? rig.rsyslog.messages().map { "\($0.msgid) \($0.data["session"] ?? "")" }) ?? []) last \(last)") {
+            try rig.rsyslog.messages().contains { $0.msgid == "session-end" && $0.data["session"] == last }
+        }
+    }
 }
 
 /// Under systemd the copies go to journald natively (RFC 5424 on /dev/log would reach it

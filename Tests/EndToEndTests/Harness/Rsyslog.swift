@@ -22,7 +22,7 @@ final class Rsyslog {
             global(workDirectory="\(directory)" maxMessageSize="64k")
             module(load="imuxsock" SysSock.Use="off")
             module(load="mmpstrucdata")
-            input(type="imuxsock" Socket="\(socket)" UseSpecialParser="off" ParseHostname="on" UsePIDFromSystem="off" Annotate="off" IgnoreTimestamp="off")
+            input(type="imuxsock" Socket="\(socket)" UseSpecialParser="off" ParseHostname="on" UsePIDFromSystem="off" Annotate="off" IgnoreTimestamp="off" RateLimit.Interval="0")
             template(name="fields" type="string" string="%protocol-version%\\t%pri%\\t%timereported:::date-rfc3339%\\t%hostname%\\t%app-name%\\t%procid%\\t%msgid%\\t%msg%\\t%$!%\\n")
             action(type="mmpstrucdata")
             action(type="omfile" file="\(output)" template="fields")
@@ -36,6 +36,8 @@ final class Rsyslog {
         process = run
         try waitUntil(timeout: 10, "rsyslogd's socket \(socket); it said: \(run.stderr)") { FileManager.default.fileExists(atPath: socket) }
     }
+
+    var pid: Int32? { process?.process.processIdentifier }
 
     /// Kills rsyslogd (SIGKILL: its socket stays behind, unanswered, as after a crash).
     func kill() throws {
