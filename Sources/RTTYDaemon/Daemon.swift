@@ -158,7 +158,7 @@ public final class Daemon: Service, @unchecked Sendable {
 
     private func startConsole(_ console: Config.Console, paths: Config.Paths) async throws {
         let hub = ConsoleHub(config: console, paths: paths, loop: group.next(), access: access, audit: audit, logger: logger)
-        hub.metrics = metrics.console(console.name)
+        hub.metrics = metrics.isOn ? metrics.console(console.name) : nil
         try await hub.loop.flatSubmit { hub.start() }.get()
         update { $0.hubs[console.name] = hub }
     }

@@ -100,6 +100,9 @@ final class DaemonMetrics: Sendable {
         }
     }
 
+    /// Whether an endpoint is configured, so that consoles count.
+    var isOn: Bool { serving.withLockedValue { $0.endpoint != nil } }
+
     func stop() async {
         let (channel, endpoint) = serving.withLockedValue { state in
             defer { state = Serving(syslogDroppedSeen: state.syslogDroppedSeen) }

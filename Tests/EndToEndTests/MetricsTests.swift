@@ -174,6 +174,19 @@ import Testing
         #expect(!body.contains("console=\"spare\""), "\(body)")
         #expect(body.contains("rtty_console_device_up{console=\"other\"}") && body.contains("rtty_console_device_up{console=\"pbx\"} 1"))
         #expect(try rig.value("rtty_reloads_total") == 2)
+
+        // Turned off by a reload: the port closes; on again: every console has its series.
+        try rig.env.writeConfig(config("other").replacingOccurrences(of: "metrics = ", with: "# metrics = "))
+        rig.daemon.signal(SIGHUP)
+        try waitUntil(timeout: 10, "the third reload's outcome") { rig.daemon.stderr.components(separatedBy: "configuration reloaded").count == 4 }
+        #expect(throws: HarnessError.self) { try TCPClient(port: rig.port) }
+        try rig.env.writeConfig(config("other"))
+        rig.daemon.signal(SIGHUP)
+        try waitUntil(timeout: 10, "the fourth reload's outcome") { rig.daemon.stderr.components(separatedBy: "configuration reloaded").count == 5 }
+        try waitUntil(timeout: 5, "pbx and other counted again") {
+            let values = try rig.values()
+            return values["rtty_console_device_up{console=\"pbx\"}"] == 1 && values["rtty_console_device_read_bytes_total{console=\"other\"}"] != nil
+        }
     }
 
     /// A scraper is trusted with nothing: only GET /metrics answers, an over-long request
