@@ -204,9 +204,17 @@ import Testing
         let slow = try TCPClient(port: rig.port)
         try slow.write(Array("GET /metr".utf8))
         #expect(try rig.value("rtty_console_device_up") == 1, "others scrape while one trickles")
+        // Sixteen connections at most: a seventeenth is closed at once, unanswered.
+        let more = try (2...16).map { _ in try TCPClient(port: rig.port) }
+        let extra = try TCPClient(port: rig.port)
+        try extra.write(Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        try extra.waitForClose(timeout: 3)
+        #expect(extra.received.isEmpty)
         try slow.waitForClose(timeout: 15)
         #expect(slow.received.isEmpty)
         #expect(Date().timeIntervalSince(started) >= 9, "closed at the request deadline, not before")
+        for client in more { try client.waitForClose(timeout: 5) }
+        #expect(try rig.value("rtty_console_device_up") == 1, "scrapes again once the slow ones are gone")
     }
 
     /// A Unix socket endpoint is made like the control socket: root and the admin group, 0660.
