@@ -124,6 +124,16 @@ let package = Package(
             name: "RTTYSystemTests",
             dependencies: ["RTTYSystem", "RTTYCore", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // The daemon's hubs and handlers in process, on NIO's embedded loop (virtual time).
+        .testTarget(
+            name: "RTTYDaemonTests",
+            dependencies: [
+                "RTTYDaemon", "RTTYCore", "RTTYSystem",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["RTTYCore", "RTTYSystem", .product(name: "SystemPackage", package: "swift-system")]

@@ -59,19 +59,3 @@ int rtty_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
     if (len != sizeof(raw)) { errno = EPROTO; return -1; }
     return rtty_peercred_decode(&raw, pid, uid, gid);
 }
-
-int rtty_setresgid(gid_t gid) {
-#if defined(__linux__) || defined(__FreeBSD__)
-    return setresgid(gid, gid, gid);
-#else
-    return setregid(gid, gid);
-#endif
-}
-
-int rtty_setresuid(uid_t uid) {
-#if defined(__linux__) || defined(__FreeBSD__)
-    return setresuid(uid, uid, uid);
-#else
-    return setreuid(uid, uid);
-#endif
-}

@@ -23,11 +23,6 @@ public enum AccessEdit {
             self.subject = subject
             self.groups = groups
         }
-
-        public var isGroup: Bool {
-            if case .group = subject { return true }
-            return false
-        }
     }
 
     /// Gives `grantee` `rights` on each console (a name or a glob).

@@ -49,58 +49,40 @@ public struct AuditEvent: Equatable, Sendable {
         self.from = from
     }
 
-    public static func == (a: AuditEvent, b: AuditEvent) -> Bool { a.jsonLine() == b.jsonLine() }
-
-    /// The record as one line of JSON, ending in "\n".
-    public func jsonLine() -> String {
-        var fields: [(String, String)] = [("time", quoted(time.iso8601)), ("event", quoted(kind.rawValue))]
-        if let console { fields.append(("console", quoted(console))) }
-        if let session { fields.append(("session", quoted(session))) }
-        if let uid { fields.append(("uid", String(uid))) }
-        if let user { fields.append(("user", quoted(user))) }
-        if let from { fields.append(("from", quoted(from))) }
-        for (key, value) in details {
-            switch value {
-            case .text(let text): fields.append((key, quoted(text)))
-            case .number(let n): fields.append((key, String(n)))
-            case .seconds(let s): fields.append((key, String(Double(Int(s * 1000)) / 1000)))
-            }
-        }
-        return "{" + fields.map { "\(quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}\n"
+    public static func == (a: AuditEvent, b: AuditEvent) -> Bool {
+        a.time == b.time && a.kind == b.kind && a.console == b.console && a.session == b.session && a.uid == b.uid && a.user == b.user
+            && a.from == b.from && a.details.elementsEqual(b.details) { $0.0 == $1.0 && $0.1 == $1.1 }
     }
-
-    private func quoted(_ text: String) -> String { JSON.quote(text) }
 }
 
-/// The few JSON pieces rtty writes by hand (audit lines, control answers).
-public enum JSON {
-    public static func quote(_ text: String) -> String { "\"" + escape(text) + "\"" }
-
-    /// The inside of a JSON string, without its quotes (answers streamed in chunks).
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
+/// One JSON object per record, written by rttyd's JSON encoder (audit.jsonl, docs/PROTOCOL.md
+/// "Audit"): `time` and `event`, the fields that are set, then the details. Read back as
+/// `AuditLine`, by a JSON decoder.
+extension AuditEvent: Encodable {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
-    public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
-
-    public static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    public func encode(to encoder: any Encoder) throws {
+        var fields = encoder.container(keyedBy: Key.self)
+        try fields.encode(time.iso8601, forKey: Key("time"))
+        try fields.encode(kind.rawValue, forKey: Key("event"))
+        try fields.encodeIfPresent(console, forKey: Key("console"))
+        try fields.encodeIfPresent(session, forKey: Key("session"))
+        try fields.encodeIfPresent(uid, forKey: Key("uid"))
+        try fields.encodeIfPresent(user, forKey: Key("user"))
+        try fields.encodeIfPresent(from, forKey: Key("from"))
+        for (name, value) in details {
+            switch value {
+            case .text(let text): try fields.encode(text, forKey: Key(name))
+            case .number(let n): try fields.encode(n, forKey: Key(name))
+            // Milliseconds are enough for a person, and keep the line short.
+            case .seconds(let s): try fields.encode(Double(Int(s * 1000)) / 1000, forKey: Key(name))
+            }
+        }
     }
 }

@@ -11,4 +11,7 @@ public struct AuditLine: Decodable, Equatable, Sendable {
     public var user: String?
     public var from: String?
 
+    /// The event as a kind this daemon writes; nil for one it does not know (a newer
+    /// daemon's), which no reader here acts on.
+    public var kind: AuditEvent.Kind? { AuditEvent.Kind(rawValue: event) }
 }

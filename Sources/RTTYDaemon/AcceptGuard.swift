@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import RTTYCore
@@ -18,14 +15,14 @@ final class AcceptGuard: ChannelInboundHandler {
 
     static let notice = "rttyd is out of file descriptors; try again later"
     /// The reserve: /dev/null kept open, shared by every console.
-    private static let reserve = NIOLockedValueBox<CInt>(open("/dev/null", O_RDONLY | O_CLOEXEC))
+    private static let reserve = NIOLockedValueBox(ReserveDescriptor())
 
     /// Told how many waiting clients were refused, and the error (logs and audit it).
     private let report: (_ refused: Int, _ error: String) -> Void
     private let listenFD: CInt?
 
-    convenience init(hub: ConsoleHub, listenFD: CInt?) {
-        self.init(listenFD: listenFD) { hub.outOfDescriptors(refused: $0, error: $1) }
+    convenience init(listeners: ConsoleListeners, listenFD: CInt?) {
+        self.init(listenFD: listenFD) { listeners.outOfDescriptors(refused: $0, error: $1) }
     }
 
     init(listenFD: CInt?, report: @escaping (_ refused: Int, _ error: String) -> Void) {
@@ -35,7 +32,7 @@ final class AcceptGuard: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard let ioError = error as? IOError, ioError.errnoCode == EMFILE || ioError.errnoCode == ENFILE else {
+        guard let ioError = error as? IOError, [Errno.tooManyOpenFiles, .tooManyOpenFilesInSystem].contains(Errno(rawValue: ioError.errnoCode)) else {
             context.fireErrorCaught(error)
             return
         }
@@ -54,8 +51,8 @@ final class AcceptGuard: ChannelInboundHandler {
     /// Accepts and refuses the clients waiting on `fd` with the reserve descriptor freed.
     static func refuseWaiting(on fd: CInt) -> Int {
         reserve.withLockedValue { spare in
-            if spare >= 0 { close(spare) }
-            defer { spare = open("/dev/null", O_RDONLY | O_CLOEXEC) }
+            spare.release()
+            defer { spare.refill() }
             var refused = 0
             let payload = Array(notice.utf8)
             let frame: [UInt8] = [0, UInt8(Frame.Kind.notice.rawValue), 0, UInt8(payload.count)] + payload

@@ -68,19 +68,15 @@ final class AccessControl: Sendable {
         isAdmin(uid, groups: Accounts.userName(uid).map(Accounts.groupNames) ?? [], adminGroup: adminGroup)
     }
 
+    /// The core's one access decision, for the uid the kernel reported, with the account
+    /// and groups looked up here.
     func decide(uid: UInt32, console: String) -> Decision {
-        let user = Accounts.userName(uid) ?? "uid\(uid)"
-        if uid == 0 { return Decision(rights: .rw, user: user, why: "root") }
-        if uid == ProcessIdentity.effectiveUID { return Decision(rights: .rw, user: user, why: "the daemon's own user") }
-        guard let name = Accounts.userName(uid) else {
-            return Decision(rights: .none, user: user, why: "uid \(uid) has no user name")
-        }
-        let groups = Accounts.groupNames(ofUser: name)
+        let name = Accounts.userName(uid)
+        // Root and the daemon's own user need no groups (and no account lookup beyond the name).
+        let groups = uid == 0 || uid == ProcessIdentity.effectiveUID ? [] : name.map(Accounts.groupNames) ?? []
         let loaded = state.withLockedValue { $0 }
-        let (rights, line) = loaded.list.decide(user: name, groups: groups, console: console)
-        let why =
-            line.map { "\(path) line \($0)" } ?? loaded.unreadable.map { "\(path) cannot be read (\($0)): nobody but root gets in" }
-            ?? "no line of \(path) names this user and console"
-        return Decision(rights: rights, user: name, why: why, groups: groups)
+        let policy = AccessDecision.Policy(list: loaded.list, file: path, unreadable: loaded.unreadable, serviceUID: ProcessIdentity.effectiveUID)
+        let decision = AccessDecision.decide(.init(uid: uid, name: name, groups: groups), console: console, policy: policy)
+        return Decision(rights: decision.rights, user: name ?? "uid\(uid)", why: decision.why, groups: groups)
     }
 }

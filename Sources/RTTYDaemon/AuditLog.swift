@@ -8,7 +8,8 @@ import SystemPackage
 /// appends are serialised by a lock; each record is one write(2) on an O_APPEND file. A
 /// record is whole in the file or not there at all: a write cut short (a full disk) is
 /// cut back off the file, and the record is held (bounded) and retried; one that cannot
-/// be held is counted as lost in the daemon's log. Consoles never wait for the audit log.
+/// be held is counted as lost in the daemon's log. A line a crash left cut is ended when the
+/// file is opened. Consoles never wait for the audit log.
 final class AuditLog: Sendable {
     static let maxPending = 1 << 20
 
@@ -34,7 +35,10 @@ final class AuditLog: Sendable {
     }
 
     func record(_ event: AuditEvent) {
-        let line = Array(event.jsonLine().utf8)
+        guard let line = JSONLine.encode(event) else {
+            logger.error("audit record \(event.kind.rawValue) could not be encoded; lost")
+            return
+        }
         state.withLockedValue { state in
             if state.pendingBytes + line.count <= AuditLog.maxPending {
                 state.pending.append(line)
@@ -63,8 +67,9 @@ final class AuditLog: Sendable {
     private func flush(_ state: inout State) {
         do {
             if state.fd == nil {
-                state.fd = try FileDescriptor.open(
-                    FilePath(path), .writeOnly, options: [.append, .create, .closeOnExec], permissions: [.ownerReadWrite])
+                let fd = try FileDescriptor.open(FilePath(path), .readWrite, options: [.append, .create, .closeOnExec], permissions: [.ownerReadWrite])
+                state.fd = fd
+                try Self.endCutLine(fd)
             }
             var written = 0
             defer {
@@ -91,6 +96,17 @@ final class AuditLog: Sendable {
             }
             state.failing = "\(error)"
         }
+    }
+
+    /// A file whose last line has no newline was cut mid-record (rttyd killed, power lost,
+    /// a write by another hand): end that line first, so that the next record is a line of
+    /// its own and not glued onto it (the readers skip the cut one and count it).
+    private static func endCutLine(_ fd: FileDescriptor) throws {
+        let size = try fd.seek(offset: 0, from: .end)
+        guard size > 0 else { return }
+        var last: UInt8 = 0
+        let read = try withUnsafeMutableBytes(of: &last) { try fd.read(fromAbsoluteOffset: size - 1, into: $0, retryOnInterrupt: true) }
+        if read == 1, last != 10 { try append([10], to: fd) }
     }
 
     /// One whole record, or none: a short write is continued, and if the rest cannot be

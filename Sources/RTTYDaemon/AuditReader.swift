@@ -61,9 +61,11 @@ enum AuditReader {
     /// start-up recovery), and how many lines were skipped; a missing file has none.
     static func sessionBounds(_ path: String, maxBytes: Int) -> (records: [AuditLine], skipped: Int) {
         guard let file = try? ReadableFile(path) else { return ([], 0) }
-        let kinds = [AuditEvent.Kind.sessionStart.rawValue, AuditEvent.Kind.sessionEnd.rawValue]
         var records: [AuditLine] = []
-        let skipped = (try? scan(file, maxBytes: maxBytes) { record, _, _ in if kinds.contains(record.event) { records.append(record) } }) ?? 0
+        let skipped =
+            (try? scan(file, maxBytes: maxBytes) { record, _, _ in
+                if record.kind == .sessionStart || record.kind == .sessionEnd { records.append(record) }
+            }) ?? 0
         return (records, skipped)
     }
 }

@@ -14,30 +14,119 @@ final class ClientSession: @unchecked Sendable {
     let connectedAt: Double
     var identity: String?
     var rights: Rights = .readWrite
-    /// Spoke rtty/1 (HELLO): may receive extension frames and large DATA frames.
-    var extended = false
-    var wantsReplay = true
-    var replayDone = false
+    /// How console bytes, frames and notices look on this client's wire: fixed by the
+    /// listener it came through, except that a classic client may speak rtty/1 (HELLO).
+    private(set) var wireForm: WireForm
     var lastInput: Double
     var bytesIn = 0
     var bytesOut = 0
     var toldReadOnly = false
-    var closing = false
-    var admitted = false
-    /// Whether the session is on record (`ConsoleHub.recordStart`).
-    var record = Record.pending
+    /// Where the session is in its life (`Life`): one value, changed only below.
+    private(set) var life = Life.open(.connecting)
 
-    enum Record {
-        /// Admitted, nothing sent yet: a session, or a probe about to say so.
-        case pending
-        /// Its first frame was a probe HELLO: answered and closed, never a session.
-        case probe
-        /// Its session-start record is written.
-        case started
+    /// A session's life, as one value: a replay sent to a session not on record, a probe on
+    /// record or an admitted session still connecting cannot be written.
+    enum Life: Equatable {
+        case open(Stage)
+        /// Being closed: no more writes. The stage it reached is kept, since its end is
+        /// recorded from it (`ConsoleHub.detach`).
+        case closing(Stage)
     }
 
-    var isProbe: Bool { record == .probe }
-    var isOnRecord: Bool { record == .started }
+    enum Stage: Equatable {
+        /// Connected; its credentials, access and the limits not decided yet (or refused).
+        case connecting
+        /// Admitted and counted; nothing on record yet: a session, or a probe about to say so.
+        case admitted
+        /// Its first frame was a probe HELLO: answered and closed, never a session.
+        case probe
+        /// Its session-start record is written (`ConsoleHub.recordStart`).
+        case onRecord(Replay)
+    }
+
+    /// The recent output (replay ring) a session on record gets before live output.
+    enum Replay: Equatable {
+        case due
+        case sent
+        /// It asked for none (HELLO no-replay): live output from now on.
+        case declined
+    }
+
+    var stage: Stage {
+        switch life {
+        case .open(let stage), .closing(let stage): stage
+        }
+    }
+
+    var closing: Bool {
+        if case .closing = life { return true }
+        return false
+    }
+
+    /// Admitted by the console: counted in its limits and sent its broadcasts.
+    var admitted: Bool { stage != .connecting }
+    var isProbe: Bool { stage == .probe }
+    var isOnRecord: Bool {
+        if case .onRecord = stage { return true }
+        return false
+    }
+
+    /// Live output goes to a session once it has had its replay (or declined it).
+    var replayDone: Bool {
+        get {
+            if case .onRecord(let replay) = stage { return replay != .due }
+            return false
+        }
+        set {
+            assert(newValue, "a replay once sent stays sent")
+            if newValue, case .open(.onRecord(.due)) = life { life = .open(.onRecord(.sent)) }
+        }
+    }
+
+    /// False once it declined the replay (HELLO no-replay).
+    var wantsReplay: Bool { stage != .onRecord(.declined) }
+
+    /// Spoke rtty/1 (HELLO): may receive extension frames and large DATA frames.
+    var extended: Bool { wireForm == .extended }
+
+    /// The console admitted it (`ConsoleHub.admit`).
+    func admit() {
+        guard life == .open(.connecting) else { return }
+        life = .open(.admitted)
+    }
+
+    /// Its first frame was a probe HELLO; a session already on record stays one.
+    func markProbe() {
+        guard life == .open(.admitted) else { return }
+        life = .open(.probe)
+    }
+
+    /// Its session-start record is being written: also when it is closing (a session that
+    /// ends before its first frame is recorded all the same). False if it was not due.
+    func putOnRecord() -> Bool {
+        switch life {
+        case .open(.admitted): life = .open(.onRecord(.due))
+        case .closing(.admitted): life = .closing(.onRecord(.due))
+        default: return false
+        }
+        return true
+    }
+
+    /// HELLO with no-replay: live output only.
+    func declineReplay() {
+        if case .open(.onRecord(.due)) = life { life = .open(.onRecord(.declined)) }
+    }
+
+    /// Said HELLO: rtty/1 from now on. TCP clients have no frames to upgrade.
+    func speaksExtended() {
+        if wireForm == .classic { wireForm = .extended }
+    }
+
+    /// No more writes; the channel's close follows (or is under way).
+    func markClosing() {
+        if case .open(let stage) = life { life = .closing(stage) }
+    }
+
     /// Why the session ended, for the audit record; nil = the client left.
     var endReason: String?
     /// What rtty-shell (or whoever) claims about the session: SSH_CONNECTION, SSH_TTY,
@@ -46,11 +135,9 @@ final class ClientSession: @unchecked Sendable {
     var replayTimer: Scheduled<Void>?
     /// asciicast v2 record of what this session saw and typed (nil: off or failed).
     var transcript: Transcript?
-    /// A TCP session (`tcp = ...`): raw bytes or telnet, no frames, no notices; nil for
+    /// "address port" of a TCP peer (raw bytes or telnet: no frames, no notices); nil for
     /// Unix-socket clients.
-    var tcpMode: Config.TCPAccess.Mode?
-    /// "address port" of a TCP peer.
-    var peerAddress: String?
+    let peerAddress: String?
     /// Input dropped because the device queue was full, since the device last took input.
     var inputDropped = 0
     /// This session's runs of BREAKs and setting changes, reported coalesced.
@@ -59,15 +146,25 @@ final class ClientSession: @unchecked Sendable {
     /// The address alone: what tcp_allow and the per-address limit look at.
     var peerHost: String? { peerAddress?.split(separator: " ").first.map(String.init) }
 
-    init(id: String, channel: Channel, uid: UInt32, pid: Int32, userName: String, now: Double) {
+    /// A Unix-socket client (no TCP `mode`), or a TCP one from `peerAddress`.
+    init(id: String, channel: Channel, userName: String, tcp mode: Config.TCPAccess.Mode? = nil, peerAddress: String? = nil, now: Double) {
         self.id = id
         self.channel = channel
-        self.uid = uid
-        self.pid = pid
+        self.uid = UInt32.max
+        self.pid = -1
         self.userName = userName
+        self.peerAddress = peerAddress
+        switch mode {
+        case .raw?: wireForm = .raw
+        case .telnet?: wireForm = .telnet
+        case nil: wireForm = .classic
+        }
         self.connectedAt = now
         self.lastInput = now
     }
+
+    /// Its uid and pid are the kernel's (a TCP peer has neither; its address is verified).
+    var isVerified: Bool { peerAddress != nil || pid >= 0 }
 
     /// Called once the peer's credentials were read from the socket.
     func verified(uid: UInt32, pid: Int32, userName: String) {
@@ -84,13 +181,6 @@ final class ClientSession: @unchecked Sendable {
         let parts = identity.split(separator: "@", maxSplits: 1)
         let claimedTTY = parts.count == 2 ? String(parts[1]) : "?"
         return "\(userName)@\(claimedTTY)"
-    }
-
-    /// Where the client is: `from`, the verified TCP peer, or `claimed_from`, the address
-    /// its METADATA claims (an ssh login's, unverified); neither for a local client.
-    var addressFields: [(String, String)] {
-        if let peerAddress { return [("from", peerAddress)] }
-        return metadata?.claimedFrom.map { [("claimed_from", $0)] } ?? []
     }
 
     // MARK: what may go on this client's wire: decided here, by its wire form, and nowhere else
@@ -139,14 +229,6 @@ final class ClientSession: @unchecked Sendable {
         write(channel.allocator.buffer(bytes: bytes))
     }
 
-    var wireForm: WireForm {
-        switch tcpMode {
-        case .raw?: .raw
-        case .telnet?: .telnet
-        case nil: extended ? .extended : .classic
-        }
-    }
-
     /// An rtty/1 ERROR for extended clients, a NOTICE for classic ones.
     func refuse(_ text: String) {
         if extended {
@@ -159,7 +241,7 @@ final class ClientSession: @unchecked Sendable {
     func close(notice text: String?) {
         guard !closing else { return }
         if let text { notice(text) }
-        closing = true
+        markClosing()
         replayTimer?.cancel()
         channel.close(promise: nil)
     }

@@ -4,13 +4,13 @@ import RTTYSystem
 
 /// What the console does with each client request (docs/PROTOCOL.md).
 extension ConsoleHub {
-    static let breakDuration = TimeAmount.milliseconds(300)
     /// Input accepted for the device but not yet taken by it. 1 MiB is over a minute of a
     /// fast paste at 115200 baud; the clients' own socket buffers hold what comes after.
     static let deviceQueueLimit = 1 << 20
 
     func handle(_ request: ClientRequest, payloadBytes: Int, from client: ClientSession) {
-        guard clients.contains(where: { $0 === client }) else { return }
+        loop.preconditionInEventLoop()
+        guard roster.contains(client) else { return }
         // Whatever the client asks, its session is on record first (a HELLO records it
         // itself, once it knows whether this is a probe and what rights remain).
         if case .hello = request {} else { recordStart(client) }
@@ -18,7 +18,10 @@ extension ConsoleHub {
         case .input(let bytes):
             input(bytes, from: client)
         case .identify(let identity):
-            identify(client, as: identity)
+            let first = client.identity == nil
+            client.identity = identity
+            sendReplayIfDue(client)
+            if first { announce(client) }
         case .hello(let hello):
             greet(client, hello)
         case .queryWho:
@@ -61,8 +64,7 @@ extension ConsoleHub {
         case .takeWriteLock:
             takeWriteLock(client)
         case .releaseWriteLock:
-            if writeLockHolder === client {
-                writeLockHolder = nil
+            if roster.releaseLock(client) {
                 broadcast(notice: "write lock released by \(client.who)")
             }
             client.send(.withText(.result, "ok"))
@@ -75,27 +77,16 @@ extension ConsoleHub {
         }
     }
 
-    private func identify(_ client: ClientSession, as identity: String) {
-        let first = client.identity == nil
-        client.identity = identity
-        sendReplayIfDue(client)
-        guard first, !client.isProbe else { return }
-        if config.writePolicy == .exclusive, writeLockHolder == nil, client.rights == .readWrite {
-            writeLockHolder = client
-        }
-        broadcast(notice: "\(client.who) connected")
-    }
-
     private func greet(_ client: ClientSession, _ hello: HelloRequest) {
         guard hello.isSupported else {
             client.notice("unsupported protocol \(hello.protocolName); this daemon speaks \(RTTYVersion.protocolName)")
             return
         }
-        client.extended = true
-        if hello.readOnly { client.rights = .readOnly }  // may lower what the ACL gave, never raise
-        if hello.noReplay { client.wantsReplay = false }
+        client.speaksExtended()
+        // May lower what the ACL gave, never raise; a read-only session holds no write lock.
+        if hello.readOnly { roster.lowerToReadOnly(client) }
         // Only a first frame makes a probe: a session already on record stays one.
-        if hello.probe && client.record == .pending { client.record = .probe }
+        if hello.probe { client.markProbe() }
         recordStart(client)
         let compact = settings.summary.replacingSpaces(with: ",")
         client.send(.withText(.hello, "\(RTTYVersion.protocolName) console=\(config.name) session=\(client.id) rights=\(client.rights.rawValue) policy=\(config.writePolicy.rawValue) state=\(state.word) settings=\(compact)"))
@@ -103,7 +94,7 @@ extension ConsoleHub {
             client.close(notice: nil)
             return
         }
-        if !hello.noReplay { sendReplayIfDue(client) } else { client.replayDone = true }
+        if hello.noReplay { client.declineReplay() } else { sendReplayIfDue(client) }
     }
 
     func mayWrite(_ client: ClientSession, _ what: String) -> Bool {
@@ -119,12 +110,9 @@ extension ConsoleHub {
 
     func input(_ bytes: [UInt8], from client: ClientSession) {
         guard !bytes.isEmpty, mayWrite(client, "input") else { return }
-        if config.writePolicy == .exclusive {
-            if writeLockHolder == nil { writeLockHolder = client }
-            if writeLockHolder !== client {
-                client.refuse("\(writeLockHolder!.who) has the write lock on \(config.name); ~w takes it over")
-                return
-            }
+        if let holder = roster.lockBlocking(client, policy: config.writePolicy) {
+            client.refuse("\(holder.who) has the write lock on \(config.name); ~w takes it over")
+            return
         }
         client.lastInput = WallClock.monotonicSeconds()
         client.bytesIn += bytes.count
@@ -132,24 +120,11 @@ extension ConsoleHub {
             transcript.input(bytes)
             scheduleTranscriptFlush()
         }
-        guard let source else {
+        guard source != nil else {
             client.refuse("device is down (\(stateReason)); input dropped")
             return
         }
-        guard deviceQueued + bytes.count <= ConsoleHub.deviceQueueLimit else {
-            dropInput(bytes.count, from: client)
-            return
-        }
-        deviceQueued += bytes.count
-        let written = loop.makePromise(of: Void.self)
-        written.futureResult.whenComplete { _ in self.deviceQueued -= bytes.count }
-        written.futureResult.whenSuccess { self.metrics?.toDevice.increment(by: Int64(bytes.count)) }
-        source.channel.writeAndFlush(source.channel.allocator.buffer(bytes: bytes), promise: written)
-    }
-
-    var stateReason: String {
-        if case .down(let reason) = state { return reason }
-        return "up"
+        if !supervisor.write(bytes) { dropInput(bytes.count, from: client) }
     }
 
     /// Applies "key=value ..." to the line, announces it to everyone and logs a marker.
@@ -166,7 +141,7 @@ extension ConsoleHub {
     /// are each applied (the reply to an RFC 2217 or rtty/1 client must tell the truth),
     /// but told to the others coalesced (`FloodReport`).
     func changeError(_ text: String, client: ClientSession? = nil, admin: String = "rttyctl") -> String? {
-        let error = applySettings(text)
+        let error = line.apply(text, console: config, fd: source?.control)
         guard let client else {
             if error == nil { announceSettings(by: admin, client: nil) }
             return error
@@ -175,29 +150,6 @@ extension ConsoleHub {
             if let error { logger.warning("\(client.who): \(text): \(error)") } else { announceSettings(by: client.who, client: client) }
         }
         return error
-    }
-
-    private func applySettings(_ text: String) -> String? {
-        let updated: LineSettings
-        do {
-            updated = try settings.applying(text)
-        } catch {
-            return "bad setting \(error)"
-        }
-        guard case .device(let path) = config.source else {
-            return "console \(config.name) is not a serial line (\(config.source.kind)); it has no line settings"
-        }
-        if let fd = source?.control {
-            do {
-                try Termios.configureLine(fd, updated)
-                settings = (try? Termios.currentSettings(fd)) ?? updated
-            } catch {
-                return "cannot apply \(text) to \(path): \(error)"
-            }
-        } else {
-            settings = updated  // applied when the device is reopened
-        }
-        return nil
     }
 
     /// The settings now in force, to everyone, the console log and the audit log; `more`
@@ -219,7 +171,7 @@ extension ConsoleHub {
 
     /// A timed BREAK. The line carries one at a time: one asked for while another is in
     /// progress is dropped (it could only have lengthened it), so however many a client
-    /// sends, at most one reaches the line per `breakDuration`. Returns why nothing was sent.
+    /// sends, at most one reaches the line per `LineControl.breakDuration`. Returns why nothing was sent.
     @discardableResult
     func sendBreak(by client: ClientSession?, admin: String = "rttyctl") -> String? {
         if let client, !mayWrite(client, "BREAK") { return "read-only session" }
@@ -228,21 +180,16 @@ extension ConsoleHub {
             client?.refuse(why)
             return why
         }
-        guard !breakInProgress else {
+        switch line.startBreak(fd, on: loop) {
+        case .started:
+            break
+        case .busy:
             let why = "a BREAK is in progress on \(config.name); this one was dropped"
             if let client, reportsNow(.breaks, from: client, dropped: true) { client.refuse(why) }
             return why
-        }
-        do {
-            try LineBreak.start(fd)
-        } catch {
+        case .failed(let error):
             client?.refuse("cannot send BREAK: \(error)")
             return "cannot send BREAK: \(error)"
-        }
-        breakInProgress = true
-        loop.scheduleTask(in: ConsoleHub.breakDuration) {
-            LineBreak.stop(fd)
-            self.breakInProgress = false
         }
         guard let client else {
             announceBreak(by: admin, client: nil)
@@ -274,12 +221,7 @@ extension ConsoleHub {
 
     private func resize(rows: Int, cols: Int, by client: ClientSession) {
         guard client.rights == .readWrite, case .exec = config.source, let fd = source?.control else { return }
-        guard (1...1000).contains(rows), (1...1000).contains(cols) else {
-            client.refuse("window size \(rows)x\(cols) out of range")
-            return
-        }
-        try? Termios.setWindowSize(fd, rows: rows, cols: cols)
-        windowSize = (rows, cols)
+        if let error = line.resize(fd, rows: rows, cols: cols) { client.refuse(error) }
     }
 
     private func takeWriteLock(_ client: ClientSession) {
@@ -287,8 +229,7 @@ extension ConsoleHub {
             client.send(.withText(.result, "error: read-only session"))
             return
         }
-        let previous = writeLockHolder
-        writeLockHolder = client
+        let previous = roster.takeLock(client)
         client.send(.withText(.result, "ok"))
         if previous !== client {
             previous?.notice("\(client.who) took over the write lock")

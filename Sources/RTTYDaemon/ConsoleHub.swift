@@ -1,9 +1,7 @@
 import Logging
 import NIOCore
-import NIOPosix
 import RTTYCore
 import RTTYSystem
-import SystemPackage
 
 /// One console: its device, its clients, its replay buffer and its log. Every method runs
 /// on `loop`; the daemon reaches it only through `loop.execute`/`submit`, so no locks.
@@ -20,19 +18,20 @@ final class ConsoleHub: @unchecked Sendable {
     let name: String
     var config: Config.Console
     let paths: Config.Paths
-    var settings: LineSettings
-    var clients: [ClientSession] = []
+    /// The parts, each a type with its own private state, on `loop` (docs/ARCHITECTURE.md):
+    /// the socket and TCP port; who is attached, the write lock and input held back (filled
+    /// only by the one admission path, ConsoleHub+Admission.swift); the source kept open;
+    /// the line.
+    private(set) lazy var listeners = ConsoleListeners(hub: self)
+    let roster = ClientRoster()
+    private(set) lazy var supervisor = SourceSupervisor(hub: self)
+    let line: LineControl
+    /// Reads a Unix-socket client's credentials from its socket; tests give their own.
+    let credentials: (Channel) -> EventLoopFuture<PeerCredentials>
+    var settings: LineSettings { line.settings }
+    var clients: [ClientSession] { roster.clients }
     var replay: ReplayRing
     var log: ConsoleLog?
-    var source: OpenSource?
-    var state: DeviceState = .down("not opened yet")
-    var backoff = SourceBackoff()
-    var reopenTimer: Scheduled<Void>?
-    var listener: Channel?
-    var tcpListener: Channel?
-    var writeLockHolder: ClientSession?
-    var stopped = false
-    private var sessionCounter = 0
     var transcriptFlush: Scheduled<Void>?
     /// Device output of the current burst, not yet sent (ConsoleHub+Output.swift).
     var pending = PendingOutput()
@@ -40,45 +39,25 @@ final class ConsoleHub: @unchecked Sendable {
     var spareOutput: PendingOutput?
     var lastReadWasFull = false
     var outputFlush: Scheduled<Void>?
-    var lastDescriptorWarning = -Double.infinity
     /// Device output as JSON text for transcripts, quoted once for all sessions.
     var transcriptOutput = Asciicast.Stream()
-    /// Input held back while the device cannot take more (flow control, slow line).
-    var inputPaused = false
     /// Keeps this console's transcripts under transcript_keep_bytes (Transcript.swift).
     var transcriptRetention = TranscriptRetention()
-    /// Bytes written to the device and not yet taken (`deviceQueueLimit`).
-    var deviceQueued = 0
-    /// The line carries one BREAK at a time (ConsoleHub+Requests.swift).
-    var breakInProgress = false
-    /// The window size a client last gave an exec console, kept for its next run.
-    var windowSize: (rows: Int, cols: Int)?
-    /// The device number a device console last opened: a path that now names another
-    /// device is said in the log (ConsoleSource.openSource).
-    var openedDevice: UInt64?
-    /// This console's Prometheus series (ConsoleMetrics.swift), set by the daemon before `start`.
+    /// This console's Prometheus series (ConsoleMetrics.swift): nil unless metrics are served.
     var metrics: ConsoleMetrics?
 
-    enum DeviceState {
-        case up(since: Double)
-        case down(String)
-
-        var isUp: Bool {
-            if case .up = self { return true }
-            return false
-        }
-
-        var word: String { isUp ? "up" : "down" }
-    }
-
-    init(config: Config.Console, paths: Config.Paths, loop: EventLoop, access: AccessControl, audit: AuditLog, logger: Logger) {
+    init(
+        config: Config.Console, paths: Config.Paths, loop: EventLoop, access: AccessControl, audit: AuditLog, logger: Logger,
+        credentials: @escaping (Channel) -> EventLoopFuture<PeerCredentials> = peerCredentials(of:)
+    ) {
         self.name = config.name
+        self.credentials = credentials
         self.config = config
         self.access = access
         self.audit = audit
         self.paths = paths
         self.loop = loop
-        self.settings = config.settings
+        self.line = LineControl(settings: config.settings)
         self.replay = ReplayRing(capacity: config.replayBytes)
         var logger = logger
         logger[metadataKey: "console"] = "\(config.name)"
@@ -95,7 +74,7 @@ final class ConsoleHub: @unchecked Sendable {
     func start() -> EventLoopFuture<Void> {
         loop.preconditionInEventLoop()
         openLog()
-        return startListener().flatMap { self.startTCPListener() }.map {
+        return listeners.startUnix().flatMap { self.listeners.startTCP() }.map {
             self.openSource()
         }
     }
@@ -109,73 +88,20 @@ final class ConsoleHub: @unchecked Sendable {
             keep: config.logKeep, logger: logger)
     }
 
-    func startListener() -> EventLoopFuture<Void> {
-        let gid: UInt32?
-        switch SocketGroup.resolve(config.group) {
-        case .success(let resolved): gid = resolved
-        case .failure(let message):
-            return loop.makeFailedFuture(DaemonError("console \(config.name): \(message)"))
-        }
-        let fd: SystemPackage.FileDescriptor
-        do {
-            fd = try UnixSocket.listen(path: socketPath, group: gid, mode: 0o660)
-        } catch {
-            return loop.makeFailedFuture(DaemonError("console \(config.name): cannot listen on \(socketPath): \(error)"))
-        }
-        let high = config.clientQueueBytes
-        let listenFD = fd.rawValue
-        return ServerBootstrap(group: loop)
-            .serverChannelOption(.backlog, value: 128)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptGuard(hub: self, listenFD: listenFD))
-                }
-            }
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: high / 2, high: high))
-            .childChannelOption(.allowRemoteHalfClosure, value: false)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientHandler(hub: self))
-                }
-            }
-            .withBoundSocket(fd.rawValue)
-            .map { channel in
-                self.listener = channel
-            }
-    }
-
     /// Ends the console: clients are told why and closed, the device is released, the
     /// socket removed.
     func stop(reason notice: ClosingNotice) -> EventLoopFuture<Void> {
         let reason = notice.text
         loop.preconditionInEventLoop()
-        stopped = true
-        reopenTimer?.cancel()
-        reopenTimer = nil
-        stopWatchingForSource()
         for client in clients {
             client.endReason = reason
             client.close(notice: reason)
         }
-        closeSource()
+        supervisor.stop()
         log?.close()
-        let closed = (listener?.close() ?? loop.makeSucceededVoidFuture()).recover { _ in }.flatMap { self.stopTCPListener() }
+        let closed = listeners.stopUnix().flatMap { self.listeners.stopTCP() }
         return closed.map {
             UnixSocket.remove(path: self.socketPath)
-        }
-    }
-
-    /// Out of descriptors: said once a second at most, audited, never fatal.
-    func outOfDescriptors(refused: Int, error: String) {
-        let now = WallClock.monotonicSeconds()
-        let warningDue = now - lastDescriptorWarning >= 1
-        guard refused > 0 || warningDue else { return }
-        if warningDue {
-            lastDescriptorWarning = now
-            logger.error("cannot accept clients: \(error); refused \(refused) waiting client(s) with a notice; raise LimitNOFILE / ulimit -n")
-        }
-        if refused > 0 {
-            record(.denied, nil, ("reason", .text("out of file descriptors: \(refused) client(s) refused")))
         }
     }
 
@@ -190,6 +116,8 @@ final class ConsoleHub: @unchecked Sendable {
             event.session = session.id
             event.user = "tcp"
             event.from = peer
+        } else if let session, !session.isVerified {
+            event.session = session.id
         } else if let session {
             event.session = session.id
             event.uid = session.uid
@@ -207,8 +135,7 @@ final class ConsoleHub: @unchecked Sendable {
     /// the same, and a console listing (`rtty` alone: a probe HELLO, then goodbye) is no
     /// session. What the client claims about itself follows in `session-info`.
     func recordStart(_ session: ClientSession) {
-        guard session.admitted, session.record == .pending else { return }
-        session.record = .started
+        guard session.putOnRecord() else { return }
         var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
         // Read-only sessions are not recorded: all they could see is in the console log.
         if config.transcript, !session.closing, session.rights == .readWrite {
@@ -253,106 +180,15 @@ final class ConsoleHub: @unchecked Sendable {
         }
     }
 
-    /// After an ACL reload: end the sessions that lost their rights, downgrade the others.
-    /// A TCP session answers to tcp_allow/tcp_rights, a socket session to the ACL.
-    func recheckAccess() {
-        for client in clients where client.admitted && !client.closing {
-            let decision = client.peerHost.map(tcpDecision) ?? access.decide(uid: client.uid, console: config.name)
-            switch decision.rights {
-            case .none:
-                client.endReason = "access revoked"
-                logger.notice("ending \(client.id) of \(client.userName): access revoked (\(decision.why))")
-                client.close(notice: ClosingNotice.revoked(console: config.name).text)
-            case .ro where client.rights == .readWrite:
-                logger.notice("\(client.id) of \(client.who) is now read-only (\(decision.why))")
-                client.rights = .readOnly
-                if writeLockHolder === client { writeLockHolder = nil }
-                client.notice("your access to console \(config.name) is now read-only")
-            default:
-                break
-            }
-        }
-    }
-
-    func nextSessionID() -> String {
-        sessionCounter += 1
-        return "\(config.name)-\(Int(WallClock.monotonicSeconds() * 1000) % 100_000_000)-\(sessionCounter)"
-    }
-
     // MARK: clients
-
-    func attach(channel: Channel) -> ClientSession {
-        loop.preconditionInEventLoop()
-        let now = WallClock.monotonicSeconds()
-        let session = ClientSession(
-            id: nextSessionID(), channel: channel, uid: UInt32.max, pid: -1, userName: "?", now: now)
-        // Detach when the channel closes, however that happens: a client that is gone
-        // before its admission finishes (a write to it fails inside channelActive) must not
-        // stay in `clients`, holding a slot of max_clients.
-        channel.closeFuture.whenComplete { _ in self.detach(session) }
-        peerCredentials(of: channel).whenComplete { result in
-            switch result {
-            case .success(let cred):
-                self.admit(session, uid: cred.uid, pid: cred.pid)
-            case .failure(let error):
-                // Fail closed: without verified credentials nobody gets in.
-                self.logger.warning("refused a client: cannot read its credentials: \(error)")
-                session.close(notice: ClosingNotice.unverified.text)
-            }
-        }
-        return session
-    }
-
-    private func admit(_ session: ClientSession, uid: UInt32, pid: Int32) {
-        guard !session.closing, session.channel.isActive else { return }
-        let decision = access.decide(uid: uid, console: config.name)
-        session.verified(uid: uid, pid: pid, userName: decision.user)
-        guard decision.rights != .none else {
-            logger.warning("denied \(decision.user) (uid \(uid), pid \(pid)): \(decision.why)")
-            record(.denied, session, ("reason", .text(decision.why)))
-            session.close(notice: ClosingNotice.denied(user: decision.user, console: config.name).text)
-            return
-        }
-        session.rights = decision.rights == .ro ? .readOnly : .readWrite
-        let own = clients.count { $0.peerAddress == nil && $0.uid == uid }
-        guard admissionAllows(session, privileged: decision.isAdmin(uid, group: config.adminGroup), ownSessions: own) else { return }
-        enroll(session)
-        session.notice("authorized")
-        logger.info("client \(session.id) attached: \(session.userName) uid \(uid) pid \(pid)")
-        session.replayTimer = loop.scheduleTask(in: ConsoleHub.replayGrace) {
-            self.sendReplayIfDue(session)
-        }
-    }
-
-    /// The client limits (`Admission`), for socket and TCP clients alike; a refusal is
-    /// logged, audited and told to the client.
-    func admissionAllows(_ session: ClientSession, privileged: Bool, ownSessions: Int) -> Bool {
-        let limits = Admission.Limits(maxClients: config.maxClients, maxClientsPerUser: config.maxClientsPerUser)
-        guard case .refuse(let why) = Admission.decide(privileged: privileged, ownSessions: ownSessions, clients: clients.count, limits: limits) else { return true }
-        logger.warning("refused \(session.who) (pid \(session.pid)) on a console with \(clients.count) clients: \(why)")
-        record(.denied, session, ("reason", .text(why)))
-        session.close(notice: ClosingNotice.full(console: config.name, why: why).text)
-        return false
-    }
-
-    /// A client that passed every check joins the console (socket or TCP alike).
-    func enroll(_ session: ClientSession) {
-        clients.append(session)
-        session.admitted = true
-        if inputPaused { reads(session, false) }  // joins the others in waiting for the device
-    }
 
     /// Called once the client's channel has closed (registered on its close future in
     /// `attach`/`attachTCP`), however it closed.
     func detach(_ session: ClientSession) {
         loop.preconditionInEventLoop()
-        session.closing = true
+        session.markClosing()
         session.replayTimer?.cancel()
-        guard let index = clients.firstIndex(where: { $0 === session }) else { return }
-        clients.remove(at: index)
-        if writeLockHolder === session {
-            writeLockHolder = nil
-        }
+        guard roster.remove(session) else { return }
         logger.info("client \(session.id) left: \(session.who), \(session.bytesIn) bytes in, \(session.bytesOut) bytes out")
         recordStart(session)
         endRuns(of: session)
@@ -386,12 +222,13 @@ final class ConsoleHub: @unchecked Sendable {
     }
 
     func tooSlow(_ session: ClientSession) {
+        loop.preconditionInEventLoop()
         guard !session.closing else { return }
         logger.warning("client \(session.id) (\(session.who)) fell more than \(config.clientQueueBytes) bytes behind; cut off")
         // The notice cannot go through the full queue; closing is what matters.
         session.endReason = "too slow: more than \(config.clientQueueBytes) bytes behind"
         metrics?.cutOffs.increment()
-        session.closing = true
+        session.markClosing()
         session.replayTimer?.cancel()
         session.channel.close(promise: nil)
         broadcast(notice: "\(session.who) was too slow and was disconnected", except: session)
@@ -442,10 +279,11 @@ struct DaemonError: Error, CustomStringConvertible {
 extension ConsoleHub {
     /// A reload changed this console: apply what changed, keep the clients attached.
     func reconfigure(_ new: Config.Console) -> EventLoopFuture<Void> {
+        loop.preconditionInEventLoop()
         let old = config
         if old.source != new.source {
-            stopWatchingForSource()  // the old path's watch
-            windowSize = nil  // a new command starts at its configured size
+            supervisor.stopWatching()  // the old path's watch
+            line.forgetWindowSize()  // a new command starts at its configured size
         }
         config = new
         if old.replayBytes != new.replayBytes { replay.resize(capacity: new.replayBytes) }
@@ -453,21 +291,18 @@ extension ConsoleHub {
             openLog()
         }
         if old.source != new.source || old.settings != new.settings {
-            settings = new.settings
-            closeSource()
-            backoff = SourceBackoff()
-            state = .down("reconfigured")
+            line.reset(to: new.settings)
+            supervisor.restart()
             broadcast(notice: "console reconfigured: \(new.source.describe), \(settings.short)")
             log?.mark("console reconfigured: \(new.source.describe), \(settings.short)")
             openSource()
         }
         // TCP port changed: a new listener; attached TCP clients keep their connections.
         let tcp = old.tcp == new.tcp && old.clientQueueBytes == new.clientQueueBytes
-            ? loop.makeSucceededVoidFuture() : stopTCPListener().flatMap { self.startTCPListener() }
+            ? loop.makeSucceededVoidFuture() : listeners.stopTCP().flatMap { self.listeners.startTCP() }
         guard old.group != new.group || old.clientQueueBytes != new.clientQueueBytes else { return tcp }
         // The socket must be recreated; attached clients keep their connections.
-        let closing = listener?.close() ?? loop.makeSucceededVoidFuture()
-        listener = nil
-        return tcp.flatMap { closing.recover { _ in } }.flatMap { self.startListener() }
+        let closing = listeners.stopUnix()
+        return tcp.flatMap { closing }.flatMap { self.listeners.startUnix() }
     }
 }

@@ -39,7 +39,7 @@ extension Daemon {
             guard args.isEmpty else { return .line(ControlReply.error("usage: reload (it takes no arguments)")) }
             let outcome = await requestReload()
             if let refused = outcome.refused { return .line(ControlReply.error(refused)) }
-            return .line(ControlReply.ok([("summary", JSON.quote(outcome.summary)), ("problems", JSON.array(outcome.problems.map(JSON.quote)))]))
+            return .line(ControlReply.success(ControlAnswer.Reloaded(summary: outcome.summary, problems: outcome.problems)))
         default:
             return .line(await control(words, by: Accounts.userName(uid) ?? "uid\(uid)"))
         }
@@ -54,18 +54,19 @@ extension Daemon {
             if let missing = args.first(where: { name in !selected.contains { $0.name == name } }) {
                 return ControlReply.error("no console \(missing); rttyctl status lists them")
             }
-            var consoles: [String] = []
+            var consoles: [ControlAnswer.Console] = []
             for hub in selected {
-                consoles.append((try? await hub.loop.submit { hub.statusJSON() }.get()) ?? "{}")
+                // A console stopped meanwhile has nothing to say.
+                if let status = try? await hub.loop.submit({ hub.status() }).get() { consoles.append(status) }
             }
-            return ControlReply.ok([("consoles", JSON.array(consoles)), ("audit_syslog_dropped", String(syslog.dropped))])
+            return ControlReply.success(ControlAnswer.Consoles(consoles: consoles, auditSyslogDropped: syslog.dropped))
         case "kick":
             guard args.count == 1 else { return ControlReply.error("usage: kick SESSION|USER") }
             var kicked = 0
             for hub in sortedHubs() {
                 kicked += (try? await hub.loop.submit { hub.kick(args[0], by: admin) }.get()) ?? 0
             }
-            return kicked > 0 ? ControlReply.ok([("kicked", String(kicked))]) : ControlReply.error("no session or user \(args[0]) is attached; rttyctl who lists them")
+            return kicked > 0 ? ControlReply.success(ControlAnswer.Kicked(kicked: kicked)) : ControlReply.error("no session or user \(args[0]) is attached; rttyctl who lists them")
         case "break":
             guard args.count == 1, let hub = hub(args[0]) else { return ControlReply.error("usage: break CONSOLE (a configured console)") }
             let error = try? await hub.loop.submit { hub.adminBreak(by: admin) }.get()
@@ -77,7 +78,7 @@ extension Daemon {
             guard let outcome else { return ControlReply.error("console \(args[0]) stopped") }
             if let error = outcome.0 { return ControlReply.error(error) }
             // What the device holds now, which may differ from the request (a pty keeps 8N1).
-            return ControlReply.ok([("settings", JSON.quote(outcome.1))])
+            return ControlReply.success(ControlAnswer.Settings(settings: outcome.1))
         case "grant":
             guard args.count >= 3, let rights = AccessList.Rights(rawValue: args[0]), rights != .none else {
                 return ControlReply.error("usage: grant rw|ro USER|%GROUP CONSOLE...")
@@ -143,7 +144,7 @@ extension Daemon {
         for hub in running.hubs.values {
             try? await hub.loop.submit { hub.recheckAccess() }.get()
         }
-        return ControlReply.ok([("changed", changed ? "true" : "false"), ("acl", JSON.quote(path))])
+        return ControlReply.success(ControlAnswer.AccessChange(acl: path, changed: changed))
     }
 
     /// The daemon's own decision for a user (looked up here, as the kernel's uid would be).
@@ -160,28 +161,25 @@ extension Daemon {
 }
 
 extension ConsoleHub {
-    func statusJSON() -> String {
+    func status() -> ControlAnswer.Console {
+        loop.preconditionInEventLoop()
         let now = WallClock.monotonicSeconds()
         let sessions = clients.filter { $0.admitted }.map { client in
-            JSON.object([
-                ("session", JSON.quote(client.id)), ("user", JSON.quote(client.userName)), ("uid", String(client.uid)),
-                ("who", JSON.quote(client.who)), ("rights", JSON.quote(client.rights.rawValue)),
-                ("idle", String(Int(now - client.lastInput))), ("connected", String(Int(now - client.connectedAt))),
-                ("bytes_in", String(client.bytesIn)), ("bytes_out", String(client.bytesOut)),
-            ] + client.addressFields.map { ($0.0, JSON.quote($0.1)) })
+            ControlAnswer.Client(
+                session: client.id, user: client.userName, who: client.who, uid: client.uid, rights: client.rights.rawValue,
+                idle: Int(now - client.lastInput), connected: Int(now - client.connectedAt), bytesIn: client.bytesIn, bytesOut: client.bytesOut,
+                from: client.peerAddress, claimedFrom: client.peerAddress == nil ? client.metadata?.claimedFrom : nil)
         }
-        var fields: [(String, String)] = [
-            ("name", JSON.quote(config.name)), ("kind", JSON.quote(config.source.kind)),
-            ("source", JSON.quote(config.source.describe)), ("state", JSON.quote(state.word)),
-            ("settings", JSON.quote(settings.summary)), ("policy", JSON.quote(config.writePolicy.rawValue)),
-            ("clients", JSON.array(sessions)),
-        ]
-        if case .down(let reason) = state { fields.append(("reason", JSON.quote(reason))) }
-        return JSON.object(fields)
+        var reason: String?
+        if case .down(let why) = state { reason = why }
+        return ControlAnswer.Console(
+            name: config.name, state: state.word, kind: config.source.kind, source: config.source.describe, settings: settings.summary,
+            policy: config.writePolicy.rawValue, reason: reason, clients: sessions)
     }
 
     /// Ends the sessions with this id, or of this user; returns how many.
     func kick(_ target: String, by admin: String) -> Int {
+        loop.preconditionInEventLoop()
         var count = 0
         for client in clients where client.admitted && !client.closing && (client.id == target || client.userName == target) {
             client.endReason = "kicked by \(admin)"
@@ -194,11 +192,13 @@ extension ConsoleHub {
 
     /// nil on success, else why not.
     func adminBreak(by admin: String) -> String? {
+        loop.preconditionInEventLoop()
         guard source?.control != nil else { return "cannot send BREAK on \(config.name): \(source == nil ? "device is down (\(stateReason))" : "a \(config.source.kind) console has no serial line")" }
         return sendBreak(by: nil, admin: admin)
     }
 
     func adminChange(_ text: String, by admin: String) -> String? {
-        changeError(text, admin: admin)
+        loop.preconditionInEventLoop()
+        return changeError(text, admin: admin)
     }
 }

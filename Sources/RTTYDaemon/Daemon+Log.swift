@@ -32,7 +32,7 @@ extension Daemon {
         }
         return .stream { writer in
             var (file, offset) = (opened, start)
-            try await writer.write(ControlReply.ok([("path", JSON.quote(path))]))
+            try await writer.write(ControlReply.success(ControlAnswer.LogHeader(path: path)))
             while true {
                 // To the end of the file as it is now, then wait for more (or stop).
                 while true {

@@ -30,10 +30,9 @@ extension Daemon {
         let skipped: Int
         do {
             file = try ReadableFile(config.paths.auditLog)
-            let kinds = Daemon.sessionEvents.map(\.rawValue)
             // Where the records are, not the records: at most maxSessionRecords places.
             skipped = try AuditReader.scan(file, maxBytes: Daemon.maxAuditScan) { record, offset, length in
-                guard kinds.contains(record.event), console.map({ $0 == record.console }) ?? true, user.map({ $0 == record.user }) ?? true else { return }
+                guard let kind = record.kind, Daemon.sessionEvents.contains(kind), console.map({ $0 == record.console }) ?? true, user.map({ $0 == record.user }) ?? true else { return }
                 found.append((offset, length))
                 if found.count >= 2 * Daemon.maxSessionRecords { found.removeFirst(found.count - Daemon.maxSessionRecords) }
             }

@@ -26,14 +26,7 @@ enum FrameWriter {
         }
     }
 
-    /// `bytes` as consecutive DATA frames of at most `maxPayload` bytes each.
-    static func data(_ bytes: ByteBufferView, maxPayload: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let frames = (bytes.count + maxPayload - 1) / maxPayload
-        var out = allocator.buffer(capacity: bytes.count + frames * Frame.headerSize)
-        appendData(bytes, maxPayload: maxPayload, to: &out)
-        return out
-    }
-
+    /// `bytes` appended to `out` as consecutive DATA frames of at most `maxPayload` bytes each.
     static func appendData(_ bytes: ByteBufferView, maxPayload: Int, to out: inout ByteBuffer) {
         var start = bytes.startIndex
         while start < bytes.endIndex {
@@ -43,11 +36,5 @@ enum FrameWriter {
             out.writeBytes(bytes[start..<end])
             start = end
         }
-    }
-
-    static func data(_ bytes: [UInt8], maxPayload: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var tmp = allocator.buffer(capacity: bytes.count)
-        tmp.writeBytes(bytes)
-        return data(tmp.readableBytesView, maxPayload: maxPayload, allocator: allocator)
     }
 }

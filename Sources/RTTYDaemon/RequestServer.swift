@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -236,21 +235,5 @@ final class RequestHandler: ChannelInboundHandler {
         buffer.writeString(text)
         let channel = context.channel
         context.writeAndFlush(NIOAny(buffer)).whenComplete { _ in channel.close(promise: nil) }
-    }
-}
-
-/// Answers are one JSON object: {"ok":true,...} or {"ok":false,"error":"..."}.
-enum ControlReply {
-    static func error(_ message: String) -> String { "{\"ok\":false,\"error\":\(JSON.quote(message))}\n" }
-    static func ok(_ fields: [(String, String)] = []) -> String {
-        "{\"ok\":true" + fields.map { ",\(JSON.quote($0.0)):\($0.1)" }.joined() + "}\n"
-    }
-
-    /// A reply type from RTTYCore (with its own `ok` field), as one line.
-    static func encode<Reply: Encodable>(_ reply: Reply) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(reply) else { return error("the daemon could not encode its answer") }
-        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

@@ -20,13 +20,12 @@ public enum AtomicFile {
         let lock = try syscall("open", directory + "/." + name + ".lock") {
             open(directory + "/." + name + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         }
-        defer { close(lock) }
+        defer { Files.closeQuietly(lock) }
         try syscall("flock", path) { flock(lock, LOCK_EX) }
 
         var old = ""
-        var st = stat()
-        let exists = stat(path, &st) == 0
-        if exists { old = try TextFile.read(path) }
+        let existing = Files.status(path)
+        if existing != nil { old = try TextFile.read(path) }
         let new = try transform(old)
         guard new != old else { return (old, new) }
 
@@ -34,8 +33,8 @@ public enum AtomicFile {
         let fd = try syscall("mkstemp", directory) { template.withUnsafeMutableBufferPointer { rtty_mkstemp($0.baseAddress!) } }
         let temp = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do {
-            defer { close(fd) }
-            if exists {
+            defer { Files.closeQuietly(fd) }
+            if let st = existing {
                 try syscall("fchown", temp) { fchown(fd, st.st_uid, st.st_gid) }
                 try syscall("fchmod", temp) { fchmod(fd, st.st_mode & 0o7777) }
             } else {
@@ -44,19 +43,19 @@ public enum AtomicFile {
             _ = try FileDescriptor(rawValue: fd).writeAll(Array(new.utf8))
             try syscall("fsync", temp) { fsync(fd) }
         } catch {
-            unlink(temp)
+            Files.removeFile(temp)
             throw error
         }
         do {
-            try syscall("rename", path) { rename(temp, path) }
+            try Files.rename(temp, to: path)
         } catch {
-            unlink(temp)
+            Files.removeFile(temp)
             throw error
         }
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            close(dirFD)
+        // Best effort: the rename is done; this makes it survive a power cut.
+        if let dirFD = try? syscall("open", directory, { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }) {
+            _ = try? syscall("fsync", directory) { fsync(dirFD) }
+            Files.closeQuietly(dirFD)
         }
         return (old, new)
     }

@@ -14,7 +14,7 @@ extension FileDescriptor {
 
     /// Whether the descriptor closes on exec; false also for one that is not open.
     public var isCloseOnExec: Bool {
-        let flags = fcntl(rawValue, F_GETFD)
-        return flags >= 0 && flags & FD_CLOEXEC != 0
+        guard let flags = try? syscall("fcntl", "fd \(rawValue)", { fcntl(rawValue, F_GETFD) }) else { return false }
+        return flags & FD_CLOEXEC != 0
     }
 }

@@ -68,8 +68,7 @@ extension Device {
 
     /// The device number of an open descriptor (nil if it is not a character device).
     public static func rdev(_ fd: FileDescriptor) -> UInt64? {
-        var st = stat()
-        guard fstat(fd.rawValue, &st) == 0, st.st_mode & S_IFMT == S_IFCHR else { return nil }
+        guard let st = Files.status(fd.rawValue), st.st_mode & S_IFMT == S_IFCHR else { return nil }
         return UInt64(st.st_rdev)
     }
 }
@@ -88,11 +87,12 @@ public enum Pty {
         try syscall("open a pty") { rtty_open_pty(&master, &slave) }
         // ttyname(3) shares one buffer between threads; ttyname_r does not.
         var name = [CChar](repeating: 0, count: 256)
-        let status = ttyname_r(slave, &name, name.count)
-        guard status == 0 else {
-            close(master)
-            close(slave)
-            throw SystemError("ttyname", "pty", Errno(rawValue: status))
+        do throws(SystemError) {
+            try syscallStatus("ttyname", "pty") { ttyname_r(slave, &name, name.count) }
+        } catch {
+            Files.closeQuietly(master)
+            Files.closeQuietly(slave)
+            throw error
         }
         return PtyPair(
             master: FileDescriptor(rawValue: master), slave: FileDescriptor(rawValue: slave),

@@ -12,16 +12,16 @@ public enum Files {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, mode_t(mode)) == 0 {
-                let fd = try syscall("open", current) { open(current, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-                defer { close(fd) }
-                try syscall("fchmod", current) { fchmod(fd, mode_t(mode)) }
-            } else if errno != EEXIST {
-                throw SystemError("mkdir", current, Errno(rawValue: errno))
+            do throws(SystemError) {
+                try syscall("mkdir", current) { mkdir(current, mode_t(mode)) }
+            } catch where error.errno == .fileExists {
+                continue
             }
+            let fd = try syscall("open", current) { open(current, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            defer { closeQuietly(fd) }
+            try syscall("fchmod", current) { fchmod(fd, mode_t(mode)) }
         }
-        var st = stat()
-        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+        guard let st = status(path), st.st_mode & S_IFMT == S_IFDIR else {
             throw SystemError("mkdir", path + " (exists and is not a directory)", .fileExists)
         }
     }
@@ -33,8 +33,7 @@ public enum Files {
         var current = ""
         for component in [""] + path.split(separator: "/").map(String.init) {
             current += component.isEmpty ? "/" : (current == "/" ? "" : "/") + component
-            var st = stat()
-            guard stat(current, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return nil }
+            guard let st = status(current), st.st_mode & S_IFMT == S_IFDIR else { return nil }
             let passes = st.st_mode & S_IXOTH != 0 || (st.st_mode & S_IXGRP != 0 && st.st_gid == group)
             if !passes { return describe(current, st) }
         }
@@ -48,9 +47,11 @@ public enum Files {
         var parent = "/"
         for component in path.split(separator: "/") {
             let next = (parent == "/" ? "" : parent) + "/" + component
-            var st = stat()
-            if stat(next, &st) != 0 {
-                guard errno == EACCES, stat(parent, &st) == 0 else { return nil }
+            do throws(SystemError) {
+                var st = stat()
+                try syscall("stat", next) { stat(next, &st) }
+            } catch {
+                guard error.errno == .permissionDenied, let st = status(parent) else { return nil }
                 return describe(parent, st)
             }
             parent = next
@@ -64,17 +65,36 @@ public enum Files {
         return "\(path) (mode 0\(String(st.st_mode & 0o7777, radix: 8)), \(owner):\(group))"
     }
 
+    /// stat(2) of `path` (symlinks followed), nil if that fails.
+    static func status(_ path: String) -> stat? {
+        var st = stat()
+        return (try? syscall("stat", path) { stat(path, &st) }) == nil ? nil : st
+    }
+
+    /// lstat(2) of `path` (a symlink itself), nil if that fails.
+    static func linkStatus(_ path: String) -> stat? {
+        var st = stat()
+        return (try? syscall("lstat", path) { lstat(path, &st) }) == nil ? nil : st
+    }
+
+    /// fstat(2) of an open descriptor, nil if that fails.
+    static func status(_ fd: CInt) -> stat? {
+        var st = stat()
+        return (try? syscall("fstat", "fd \(fd)") { fstat(fd, &st) }) == nil ? nil : st
+    }
+
+    /// Closes a descriptor whose close cannot usefully fail (cleanup paths).
+    static func closeQuietly(_ fd: CInt) {
+        _ = try? syscall("close", "fd \(fd)") { close(fd) }
+    }
+
     public static func isSocket(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK
+        linkStatus(path).map { $0.st_mode & S_IFMT == S_IFSOCK } ?? false
     }
 
-    public static func exists(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) == 0
-    }
+    public static func exists(_ path: String) -> Bool { linkStatus(path) != nil }
 
-    public static func canReadWrite(_ path: String) -> Bool { access(path, R_OK | W_OK) == 0 }
+    public static func canReadWrite(_ path: String) -> Bool { (try? syscall("access", path) { access(path, R_OK | W_OK) }) != nil }
 
     /// The pipe or tty behind `fd` opened again for reading, as a new open file
     /// description, so that O_NONBLOCK set on it (an event loop needs it) never reaches
@@ -83,18 +103,17 @@ public enum Files {
     /// blocking way. rtty-shell runs setgid, so this must grant nothing new: `fd` must
     /// already be open for reading, and the copy must be the very same pipe or tty.
     public static func reopenForReading(_ fd: FileDescriptor) -> FileDescriptor? {
-        var original = stat()
-        let flags = fcntl(fd.rawValue, F_GETFL)
-        guard flags >= 0, flags & O_ACCMODE != O_WRONLY, fstat(fd.rawValue, &original) == 0 else { return nil }
+        guard let flags = try? syscall("fcntl", "fd \(fd.rawValue)", { fcntl(fd.rawValue, F_GETFL) }), flags & O_ACCMODE != O_WRONLY,
+            let original = status(fd.rawValue)
+        else { return nil }
         let kind = original.st_mode & S_IFMT
         guard kind == S_IFIFO || (kind == S_IFCHR && isatty(fd.rawValue) == 1) else { return nil }
         let copy = PlatformFiles.reopen(fd.rawValue)
         guard copy >= 0 else { return nil }
-        var reopened = stat()
-        guard fstat(copy, &reopened) == 0, reopened.st_dev == original.st_dev, reopened.st_ino == original.st_ino,
+        guard let reopened = status(copy), reopened.st_dev == original.st_dev, reopened.st_ino == original.st_ino,
             reopened.st_rdev == original.st_rdev
         else {
-            close(copy)
+            closeQuietly(copy)
             return nil
         }
         return FileDescriptor(rawValue: copy)
@@ -102,7 +121,7 @@ public enum Files {
 
     public static func ttyName(_ fd: FileDescriptor) -> String? {
         var name = [CChar](repeating: 0, count: 256)
-        guard ttyname_r(fd.rawValue, &name, name.count) == 0 else { return nil }
+        guard (try? syscallStatus("ttyname", "fd \(fd.rawValue)", { ttyname_r(fd.rawValue, &name, name.count) })) != nil else { return nil }
         return String(cStringBytes: name)
     }
 
@@ -112,7 +131,7 @@ public enum Files {
 
     /// Removes a file (not a directory); nothing if it is not there.
     public static func removeFile(_ path: String) {
-        _ = unlink(path)
+        _ = try? syscall("unlink", path) { unlink(path) }
     }
 
     public struct Entry: Sendable {
@@ -127,8 +146,7 @@ public enum Files {
     public static func files(in directory: String) throws(SystemError) -> [Entry] {
         var entries: [Entry] = []
         for name in try list(directory) {
-            var st = stat()
-            guard fstatat(AT_FDCWD, directory + "/" + name, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+            guard let st = linkStatus(directory + "/" + name), st.st_mode & S_IFMT == S_IFREG else { continue }
             entries.append(Entry(name: name, size: Int(st.st_size), modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9))
         }
         return entries
@@ -136,8 +154,8 @@ public enum Files {
 
     /// Names in a directory (without . and ..), sorted.
     public static func list(_ directory: String) throws(SystemError) -> [String] {
-        guard let dir = opendir(directory) else { throw SystemError("open directory", directory, Errno(rawValue: errno)) }
-        defer { closedir(dir) }
+        let dir = try syscallPointer("open directory", directory) { opendir(directory) }
+        defer { _ = try? syscall("closedir", directory) { closedir(dir) } }
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -160,7 +178,7 @@ public enum PidFile {
     public static func write(_ path: String) throws(SystemError) -> String? {
         var note: String?
         if let text = try? TextFile.read(path), let pid = Int32(text.split(separator: "\n").first ?? ""),
-            pid != getpid(), pid > 0, kill(pid, 0) == 0
+            pid != getpid(), pid > 0, (try? syscall("kill", "pid \(pid)", { kill(pid, 0) })) != nil
         {
             guard let other = PlatformProcess.programName(pid), !runsThisProgram(pid) else {
                 throw SystemError("write pid file", "\(path) (rttyd pid \(pid) is running; stop it first, or give this one another pid_file)", .fileExists)
@@ -180,6 +198,6 @@ public enum PidFile {
     }
 
     public static func remove(_ path: String) {
-        _ = unlink(path)
+        Files.removeFile(path)
     }
 }

@@ -9,12 +9,10 @@ import SystemPackage
 /// without blocking its event loop the way tcsendbreak(3) does.
 public enum LineBreak {
     public static func start(_ fd: FileDescriptor) throws(SystemError) {
-        guard ioctl(fd.rawValue, UInt(TIOCSBRK)) == 0 else {
-            throw SystemError("start BREAK on", "fd \(fd.rawValue)", Errno(rawValue: errno))
-        }
+        try syscall("start BREAK on", "fd \(fd.rawValue)") { ioctl(fd.rawValue, UInt(TIOCSBRK)) }
     }
 
     public static func stop(_ fd: FileDescriptor) {
-        _ = ioctl(fd.rawValue, UInt(TIOCCBRK))
+        _ = try? syscall("stop BREAK on", "fd \(fd.rawValue)") { ioctl(fd.rawValue, UInt(TIOCCBRK)) }
     }
 }

@@ -14,7 +14,7 @@ public enum ModemLines {
 
     public static func get(_ fd: FileDescriptor) -> State? {
         var bits: Int32 = 0
-        guard ioctl(fd.rawValue, UInt(TIOCMGET), &bits) == 0 else { return nil }
+        guard (try? syscall("read modem lines of", "fd \(fd.rawValue)", { ioctl(fd.rawValue, UInt(TIOCMGET), &bits) })) != nil else { return nil }
         return State(
             dtr: bits & TIOCM_DTR != 0, rts: bits & TIOCM_RTS != 0, cts: bits & TIOCM_CTS != 0,
             dsr: bits & TIOCM_DSR != 0, carrier: bits & TIOCM_CAR != 0, ring: bits & TIOCM_RNG != 0)
@@ -27,7 +27,7 @@ public enum ModemLines {
         for (wanted, bit) in [(dtr, TIOCM_DTR), (rts, TIOCM_RTS)] {
             guard let wanted else { continue }
             var mask = Int32(bit)
-            if ioctl(fd.rawValue, UInt(wanted ? TIOCMBIS : TIOCMBIC), &mask) != 0 { ok = false }
+            if (try? syscall("set modem lines of", "fd \(fd.rawValue)", { ioctl(fd.rawValue, UInt(wanted ? TIOCMBIS : TIOCMBIC), &mask) })) == nil { ok = false }
         }
         return ok
     }
@@ -35,6 +35,6 @@ public enum ModemLines {
     /// Discards what is queued: input (received, not read), output (written, not sent), or both.
     public static func purge(_ fd: FileDescriptor, input: Bool, output: Bool) {
         let queue = input && output ? TCIOFLUSH : input ? TCIFLUSH : TCOFLUSH
-        _ = tcflush(fd.rawValue, queue)
+        _ = try? syscall("tcflush", "fd \(fd.rawValue)") { tcflush(fd.rawValue, queue) }
     }
 }

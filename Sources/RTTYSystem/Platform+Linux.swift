@@ -30,7 +30,7 @@ enum PlatformFiles {
     /// /proc/self/fd/N opens the pipe or tty behind N anew: a new open file description.
     /// (Sockets cannot be opened this way: ENXIO.)
     static func reopen(_ fd: Int32) -> Int32 {
-        open("/proc/self/fd/\(fd)", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        (try? syscall("reopen", "fd \(fd)") { open("/proc/self/fd/\(fd)", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }) ?? -1
     }
 
     /// Where the installed configuration lives.
@@ -47,7 +47,7 @@ enum PlatformProcess {
 
     static func executable(_ pid: Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+        let n = (try? syscall("readlink", "/proc/\(pid)/exe") { readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1) }) ?? 0
         return n > 0 ? String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
     }
 }
@@ -59,8 +59,7 @@ enum PlatformIdentity {
 /// inotify: IN_CREATE, IN_MOVED_TO and IN_ATTRIB per directory; each event names its entry.
 enum PlatformWatch {
     static func open() -> FileDescriptor? {
-        let fd = inotify_init1(Int32(IN_CLOEXEC))
-        return fd < 0 ? nil : FileDescriptor(rawValue: fd)
+        (try? syscall("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC)) }).map { FileDescriptor(rawValue: $0) }
     }
 
     static func add(_ fd: FileDescriptor, _ directory: String) throws(SystemError) -> Int32 {

@@ -17,10 +17,9 @@ public enum Poll {
     /// The events poll(2) reported for `fd` (hang-up and errors included), nil on timeout.
     private static func wait(_ fd: FileDescriptor, for events: Int32, timeoutMilliseconds: Int) -> Int16? {
         var entry = pollfd(fd: fd.rawValue, events: Int16(events), revents: 0)
-        while true {
-            let n = poll(&entry, 1, Int32(timeoutMilliseconds))
-            if n < 0 && errno == EINTR { continue }
-            return n > 0 ? entry.revents : nil
-        }
+        // A signal restarts the wait with the whole timeout (the callers wait for a peer's
+        // answer; a little longer is harmless).
+        let ready = (try? syscall("poll", "fd \(fd.rawValue)") { poll(&entry, 1, Int32(timeoutMilliseconds)) }) ?? 0
+        return ready > 0 ? entry.revents : nil
     }
 }

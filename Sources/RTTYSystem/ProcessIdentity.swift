@@ -16,12 +16,12 @@ public enum ProcessIdentity {
     @discardableResult
     public static func raiseOpenFileLimit() -> Int {
         var limit = rlimit()
-        guard getrlimit(PlatformFiles.openFilesLimit, &limit) == 0 else { return -1 }
+        guard (try? syscall("getrlimit", "RLIMIT_NOFILE", { getrlimit(PlatformFiles.openFilesLimit, &limit) })) != nil else { return -1 }
         let target = min(limit.rlim_max, max(limit.rlim_cur, rlim_t(openFilesWanted)))
         if limit.rlim_cur < target {
             var raised = limit
             raised.rlim_cur = target
-            if setrlimit(PlatformFiles.openFilesLimit, &raised) == 0 { limit = raised }
+            if (try? syscall("setrlimit", "RLIMIT_NOFILE", { setrlimit(PlatformFiles.openFilesLimit, &raised) })) != nil { limit = raised }
         }
         return Int(clamping: limit.rlim_cur)
     }
@@ -40,10 +40,10 @@ public enum ProcessIdentity {
 
     /// Supplementary groups of this process.
     public static func groups() -> [UInt32] {
-        let count = getgroups(0, nil)
+        let count = (try? syscall("getgroups") { getgroups(0, nil) }) ?? 0
         guard count > 0 else { return [] }
         var list = [gid_t](repeating: 0, count: Int(count))
-        let got = getgroups(count, &list)
+        let got = (try? syscall("getgroups") { getgroups(count, &list) }) ?? 0
         return got > 0 ? Array(list.prefix(Int(got))) : []
     }
 
@@ -51,7 +51,7 @@ public enum ProcessIdentity {
     public static func executablePath() -> String? {
         #if os(Linux)
         var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let n = (try? syscall("readlink", "/proc/self/exe") { readlink("/proc/self/exe", &buffer, buffer.count - 1) }) ?? 0
         guard n > 0 else { return nil }
         return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         #else

@@ -25,14 +25,13 @@ public final class ReadableFile: @unchecked Sendable {
 
     public func identity() throws(SystemError) -> Identity {
         var st = stat()
-        guard fstat(fd.rawValue, &st) == 0 else { throw SystemError("fstat", path, Errno(rawValue: errno)) }
+        try syscall("fstat", path) { fstat(fd.rawValue, &st) }
         return Identity(size: Int64(st.st_size), device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 
     /// What is at `path` now (nil if nothing is), to notice a rotation.
     public static func identity(at path: String) -> Identity? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
+        guard let st = Files.status(path) else { return nil }
         return Identity(size: Int64(st.st_size), device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 

@@ -30,7 +30,7 @@ public final class ReaderThread: @unchecked Sendable {
 public enum Signals {
     /// rttyctl reload: the same path as an admin's `kill -HUP`.
     public static func hangUpSelf() {
-        _ = kill(getpid(), SIGHUP)
+        _ = try? syscall("kill", "self") { kill(getpid(), SIGHUP) }
     }
 
     /// A write to a socket the peer closed fails with EPIPE instead of killing us: rttyctl
@@ -41,6 +41,6 @@ public enum Signals {
 
     /// ~^Z: stop ourselves as a shell's Ctrl-Z would.
     public static func stopSelf() {
-        _ = kill(getpid(), SIGTSTP)
+        _ = try? syscall("kill", "self") { kill(getpid(), SIGTSTP) }
     }
 }

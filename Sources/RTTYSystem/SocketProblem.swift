@@ -33,15 +33,14 @@ public enum SocketProblem: Error, Equatable, Sendable {
 
     public static func diagnose(path: String, _ errno: Errno) -> SocketProblem {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
-        var st = stat()
         switch errno {
         case .fileNameTooLong:
             return .tooLong(limit: MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1)
         case .noSuchFileOrDirectory:
-            return stat(directory, &st) == 0 ? .noSocket(directory: directory) : .noDirectory(directory)
+            return Files.status(directory) != nil ? .noSocket(directory: directory) : .noDirectory(directory)
         case .permissionDenied:
             if let blocked = Files.blockedDirectory(on: path) { return .blockedDirectory(blocked) }
-            guard stat(path, &st) == 0 else { return .other(errno) }
+            guard let st = Files.status(path) else { return .other(errno) }
             return .socketDenied(
                 mode: "0" + String(st.st_mode & 0o7777, radix: 8), owner: Accounts.userName(st.st_uid) ?? "\(st.st_uid)",
                 group: Accounts.groupName(st.st_gid) ?? "\(st.st_gid)")

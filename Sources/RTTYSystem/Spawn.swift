@@ -31,14 +31,37 @@ public enum Spawn {
         return SpawnedChild(master: FileDescriptor(rawValue: master), pid: pid)
     }
 
+    /// The signals the daemon sends its exec consoles' commands.
+    public enum Signal: Sendable {
+        /// The line went away (the console is released): the command's usual cue to end.
+        case hangUp
+        case terminate
+        case kill
+
+        var number: CInt {
+            switch self {
+            case .hangUp: SIGHUP
+            case .terminate: SIGTERM
+            case .kill: SIGKILL
+            }
+        }
+    }
+
     /// nil while the child runs; else how it ended ("exited 3", "killed by signal 9").
     public static func reap(_ pid: Int32) -> String? {
         var status: CInt = 0
-        let result = waitpid(pid, &status, WNOHANG)
+        let result: pid_t
+        do throws(SystemError) {
+            result = try syscall("waitpid", "pid \(pid)") { waitpid(pid, &status, WNOHANG) }
+        } catch {
+            return error.errno == .noChildProcess ? "ended" : nil
+        }
         if result == 0 { return nil }
-        if result < 0 { return errno == ECHILD ? "ended" : nil }
-        if status & 0x7F == 0 { return "exited \((status >> 8) & 0xFF)" }
-        return "killed by signal \(status & 0x7F)"
+        // The wait status as <sys/wait.h> lays it out (its macros are not visible to Swift):
+        // the low 7 bits are the terminating signal, 0 for a normal exit with the status above.
+        let signal = status & 0x7F
+        if signal == 0 { return "exited \((status >> 8) & 0xFF)" }
+        return "killed by signal \(signal)"
     }
 
     /// The pty reports the hang-up a moment before the exiting child can be reaped: wait
@@ -46,27 +69,28 @@ public enum Spawn {
     public static func reapSoon(_ pid: Int32) -> String? {
         for _ in 0..<10 {
             if let status = reap(pid) { return status }
-            usleep(5_000)
+            Console.sleep(milliseconds: 5)
         }
         return nil
     }
 
-    public static func signal(_ pid: Int32, _ sig: CInt) {
-        _ = kill(pid, sig)
+    /// Best effort: a child that is already gone has nothing to be told.
+    public static func signal(_ pid: Int32, _ signal: Signal) {
+        _ = try? syscall("kill", "pid \(pid)") { kill(pid, signal.number) }
     }
 
     /// SIGTERM, up to `grace` seconds to go, then SIGKILL; always reaps. Blocking.
     public static func terminate(_ pid: Int32, grace: Double) {
         guard reap(pid) == nil else { return }
-        _ = kill(pid, SIGTERM)
+        self.signal(pid, .terminate)
         var waited = 0.0
         while waited < grace {
             if reap(pid) != nil { return }
-            usleep(20_000)
+            Console.sleep(milliseconds: 20)
             waited += 0.02
         }
-        _ = kill(pid, SIGKILL)
+        self.signal(pid, .kill)
         var status: CInt = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = try? syscall("waitpid", "pid \(pid)") { waitpid(pid, &status, 0) }
     }
 }

@@ -89,22 +89,22 @@ public enum Termios {
     /// Echo off (for passwords); nil when `fd` is not a terminal.
     public static func disableEcho(_ fd: FileDescriptor) -> SavedTerminal? {
         var t = termios()
-        guard tcgetattr(fd.rawValue, &t) == 0 else { return nil }
+        guard (try? syscall("tcgetattr", "fd \(fd.rawValue)", { tcgetattr(fd.rawValue, &t) })) != nil else { return nil }
         let saved = SavedTerminal(fd: fd.rawValue, attributes: t)
         t.c_lflag &= ~tcflag_t(ECHO)
-        _ = tcsetattr(fd.rawValue, TCSAFLUSH, &t)
+        _ = try? syscall("tcsetattr", "fd \(fd.rawValue)") { tcsetattr(fd.rawValue, TCSAFLUSH, &t) }
         return saved
     }
 
     /// Best effort; safe to call more than once.
     public static func restore(_ saved: SavedTerminal) {
         var t = saved.attributes
-        _ = tcsetattr(saved.fd, TCSAFLUSH, &t)
+        _ = try? syscall("tcsetattr", "fd \(saved.fd)") { tcsetattr(saved.fd, TCSAFLUSH, &t) }
     }
 
     public static func windowSize(_ fd: FileDescriptor) -> (rows: Int, cols: Int)? {
         var ws = winsize()
-        guard ioctl(fd.rawValue, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0 else { return nil }
+        guard (try? syscall("read window size of", "fd \(fd.rawValue)", { ioctl(fd.rawValue, UInt(TIOCGWINSZ), &ws) })) != nil, ws.ws_row > 0 else { return nil }
         return (Int(ws.ws_row), Int(ws.ws_col))
     }
 

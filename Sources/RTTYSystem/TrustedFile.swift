@@ -31,10 +31,10 @@ public enum TrustedFile {
         for name in names.dropLast() {
             walked += "/" + name
             let parent = directory
-            defer { close(parent) }
+            defer { Files.closeQuietly(parent) }
             directory = try open(path, walked, in: parent, flags: O_DIRECTORY)
         }
-        defer { close(directory) }
+        defer { Files.closeQuietly(directory) }
         // O_NONBLOCK: opening a FIFO must not hang before fstat refuses it.
         let file = try open(path, path, in: directory, flags: O_NOCTTY | O_NONBLOCK)
         let fd = FileDescriptor(rawValue: file)
@@ -56,25 +56,28 @@ public enum TrustedFile {
         } catch {
             // Only for the message: which refusal it was (the open decided already).
             var st = stat()
-            let isLink = fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mode & S_IFMT == S_IFLNK
+            let isLink = (try? syscall("fstatat", walked) { fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) }) != nil && st.st_mode & S_IFMT == S_IFLNK
             let problem = isLink ? "is a symbolic link (not followed)" : "cannot be opened: \(error.errno)"
             throw UntrustedFile(path: path, problem: describe(walked, path) + problem, errno: error.errno)
         }
         var st = stat()
         let kind = flags & O_DIRECTORY != 0 ? S_IFDIR : S_IFREG
         var problem: String?
-        if fstat(fd, &st) != 0 {
-            problem = "cannot be checked: \(Errno(rawValue: errno))"
-        } else if st.st_mode & S_IFMT != kind {
-            problem = kind == S_IFDIR ? "is not a directory" : "is not a regular file"
-        } else if st.st_uid != 0 {
-            problem = "is owned by uid \(st.st_uid), not root"
-        } else if st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
-            let who = st.st_mode & S_IWOTH != 0 ? "others" : "its group"
-            problem = "is writable by \(who) (mode 0\(String(st.st_mode & 0o7777, radix: 8)))"
+        do throws(SystemError) {
+            try syscall("fstat", walked) { fstat(fd, &st) }
+            if st.st_mode & S_IFMT != kind {
+                problem = kind == S_IFDIR ? "is not a directory" : "is not a regular file"
+            } else if st.st_uid != 0 {
+                problem = "is owned by uid \(st.st_uid), not root"
+            } else if st.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+                let who = st.st_mode & S_IWOTH != 0 ? "others" : "its group"
+                problem = "is writable by \(who) (mode 0\(String(st.st_mode & 0o7777, radix: 8)))"
+            }
+        } catch {
+            problem = "cannot be checked: \(error.errno)"
         }
         guard let problem else { return fd }
-        close(fd)
+        Files.closeQuietly(fd)
         throw UntrustedFile(path: path, problem: describe(walked, path) + problem, errno: nil)
     }
 

@@ -23,12 +23,12 @@ public enum UnixSocket {
         }
         let parent = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         var template = Array((parent + "/.rtty-bind-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp in", parent, Errno(rawValue: errno)) }
+        let made = try syscallPointer("mkdtemp in", parent) { mkdtemp(&template) }
         let privateDir = String(cString: made)
         let staging = privateDir + "/s"
         defer {
-            _ = unlink(staging)
-            _ = rmdir(privateDir)
+            Files.removeFile(staging)
+            _ = try? syscall("rmdir", privateDir) { rmdir(privateDir) }
         }
         let raw = try syscall("socket", path) {
             socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
@@ -66,7 +66,7 @@ public enum UnixSocket {
                 }
             }
         } catch {
-            close(raw)
+            Files.closeQuietly(raw)
             throw error
         }
         return FileDescriptor(rawValue: raw)
@@ -84,7 +84,7 @@ public enum UnixSocket {
 
     /// Removes a socket node (never any other kind of file).
     public static func remove(path: String) {
-        if Files.isSocket(path) { _ = unlink(path) }
+        if Files.isSocket(path) { Files.removeFile(path) }
     }
 
     /// The longest path a Unix socket address holds (sun_path less its NUL).

@@ -68,11 +68,11 @@ struct ShellConsoles {
     let allowed: [Entry]
 
     init(config: Config, aclText: String, user: String) {
-        let acl = AccessList(parsing: aclText, file: config.paths.access)
-        let groups = Accounts.groupNames(ofUser: user)
-        let isRoot = ProcessIdentity.realUID == 0
+        // The daemon's decision, made by the same function (it decides again on connect).
+        let policy = AccessDecision.Policy(list: AccessList(parsing: aclText, file: config.paths.access), file: config.paths.access)
+        let requester = AccessDecision.Requester(uid: ProcessIdentity.realUID, name: user, groups: Accounts.groupNames(ofUser: user))
         allowed = config.consoles.compactMap { console in
-            let rights = isRoot ? .rw : acl.decide(user: user, groups: groups, console: console.name).rights
+            let rights = AccessDecision.decide(requester, console: console.name, policy: policy).rights
             return rights == .none ? nil : Entry(name: console.name, rights: rights)
         }
     }

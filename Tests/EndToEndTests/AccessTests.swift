@@ -38,7 +38,7 @@ import Testing
         let rig = try Rig(acl: "someoneelse * rw\n")
         let run = try rig.rttyAsNobody(["--timeout", "1", "pbx"], input: "hello\n")
         #expect(run.stderr.contains("access denied: nobody may not use console pbx"), "stderr: \(run.stderr)")
-        #expect((try? rig.guest.waitFor("hello", timeout: 0.5)) == nil)
+        #expect(try !rig.guest.received("hello", beforeMarkerTypedOn: rig.env.socket("pbx")))
         try waitUntil(timeout: 5, "a denied record in the audit log") { rig.audit.contains(#""event":"denied""#) }
         #expect(rig.audit.contains(#""uid":65534"#))
         let mode = try FileManager.default.attributesOfItem(atPath: rig.env.logDir + "/audit.jsonl")[.posixPermissions] as? Int
@@ -52,7 +52,7 @@ import Testing
         let run = try rig.rttyAsNobody(["--timeout", "1", "pbx"], input: "typed\n")
         #expect(run.stdout.contains("visible output"), "stderr: \(run.stderr)")
         #expect(run.stderr.contains("read-only"), "stderr: \(run.stderr)")
-        #expect((try? rig.guest.waitFor("typed", timeout: 0.5)) == nil)
+        #expect(try !rig.guest.received("typed", beforeMarkerTypedOn: rig.env.socket("pbx")))
         try waitUntil(timeout: 5, "session start and end records") {
             rig.audit.contains(#""event":"session-start""#) && rig.audit.contains(#""event":"session-end""#)
         }

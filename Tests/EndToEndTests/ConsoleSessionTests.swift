@@ -43,8 +43,9 @@ import Testing
     }
 
     /// Output ending on a full tty read (4095 bytes, "more is waiting") is held for
-    /// coalescing; when no more comes, the short timer must still send it.
-    @Test func outputEndingOnAFullReadStillArrivesAtOnce() throws {
+    /// coalescing; when no more comes, the short timer must still send it, every byte. How
+    /// long it is held is checked in virtual time, not here (RTTYDaemonTests, OutputTests).
+    @Test func outputEndingOnAFullReadStillArrives() throws {
         let rig = try PtyConsoleRig()
         let client = try rig.client()
         for size in [4095, 8190, 3 * 4095, 65536, 70000] {
@@ -52,9 +53,7 @@ import Testing
             let marker = Array("<end \(size)>".utf8)
             let block = (0..<size - marker.count).map { UInt8(ascii: "a") + UInt8($0 % 26) } + marker
             try rig.guest.write(block)
-            let started = Date()
-            try client.waitForData(containing: "<end \(size)>", timeout: 2)
-            #expect(Date().timeIntervalSince(started) < 1, "\(size) bytes took too long: held back?")
+            try client.waitForData(containing: "<end \(size)>")
             #expect(client.data.suffix(block.count).elementsEqual(block))
         }
     }

@@ -115,15 +115,15 @@ import Testing
             return try client.readAll()
         }
         let set = try ask("set pbx baud=57600")
-        #expect(set.hasPrefix(#"{"ok":true"#) && set.contains("baud=57600"), "\(set)")
+        #expect(controlOutcome(set)?.ok == true && set.contains("baud=57600"), "\(set)")
         #expect(try Termios.currentSettings(rig.guest.pair.slave).baud == 57_600)
         let status = try ask("status pbx")
-        #expect(status.hasPrefix(#"{"ok":true"#) && status.contains(#""baud=57600"#), "\(status)")
+        #expect(controlOutcome(status)?.ok == true && status.contains(#""baud=57600"#), "\(status)")
         let log = try ask("log pbx 20")
-        #expect(log.hasPrefix(#"{"ok":true"#) && log.contains("first line") && log.contains("last line"), "\(log.debugDescription)")
+        #expect(controlOutcome(log)?.ok == true && log.contains("first line") && log.contains("last line"), "\(log.debugDescription)")
         // socat shuts down its write side at the end of its input and waits for the answer.
         let socat = try ProcessRun.run("/usr/bin/socat", ["-t", "10", "-", "UNIX-CONNECT:" + control], input: "status pbx\n")
-        #expect(socat.stdout.hasPrefix(#"{"ok":true"#) && socat.stdout.contains(#""baud=57600"#), "\(socat.stdout) \(socat.stderr)")
+        #expect(controlOutcome(socat.stdout)?.ok == true && socat.stdout.contains(#""baud=57600"#), "\(socat.stdout) \(socat.stderr)")
     }
 
     @Test func unreachableDaemonIsExplained() throws {
@@ -191,9 +191,9 @@ import Testing
                 print("after writing:", error)
             """
         let run = try LocalAccounts.run(as: outsider.name, "/usr/bin/python3", ["-c", script, env.socketDir + "/control"])
-        #expect(run.stdout.contains("before writing: {\"ok\":false,\"error\":\"permission denied"), "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("before writing: {\"error\":\"permission denied") && run.stdout.contains("\"ok\":false}"), "\(run.stdout)\(run.stderr)")
         try daemon.waitForLog("control: refused uid \(outsider.uid)")
-        #expect(try ControlClient.ask(env.socketDir + "/control", "status").hasPrefix("{\"ok\":true"))
+        #expect(controlOutcome(try ControlClient.ask(env.socketDir + "/control", "status"))?.ok == true)
         try daemon.waitForLog("control: uid 0: \"status\"")
         #expect(!daemon.stderr.contains("MARKER-UNREAD"), "the daemon read the refused peer's request:\n\(daemon.stderr)")
         #expect(!run.stdout.contains("after writing: {"), "a second answer, to the request: \(run.stdout)")
@@ -278,7 +278,7 @@ import Testing
         // A variant: the config file gone altogether.
         try FileManager.default.removeItem(atPath: rig.env.configPath)
         let gone = try Self.rttyctl(["reload", "--json"] + control)
-        #expect(gone.status != 0 && gone.stdout.contains("\"ok\":false") && gone.stdout.contains(rig.env.configPath), "\(gone.stdout)")
+        #expect(gone.status != 0 && controlOutcome(gone.stdout)?.ok == false && gone.stdout.contains(rig.env.configPath), "\(gone.stdout)")
         // SIGHUP still reloads.
         try good.write(toFile: rig.env.configPath, atomically: true, encoding: .utf8)
         rig.daemon.signal(SIGHUP)

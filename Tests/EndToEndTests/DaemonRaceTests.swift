@@ -68,7 +68,7 @@ import Testing
             }
         }
         let after = try? ControlClient.ask(control, "status")
-        #expect(after?.hasPrefix("{\"ok\":true") == true, "after the storm: \(after ?? "no answer"); rttyd said: \(daemon.stderr.suffix(3000))")
+        #expect(after.flatMap(controlOutcome)?.ok == true, "after the storm: \(after ?? "no answer"); rttyd said: \(daemon.stderr.suffix(3000))")
         let status = try daemon.stop(timeout: 30)
         let stderr = daemon.stderr
         let report = stderr.range(of: "WARNING: ThreadSanitizer").map { String(stderr[$0.lowerBound...].prefix(6000)) }

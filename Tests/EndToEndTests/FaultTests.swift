@@ -24,7 +24,7 @@ import Testing
         try client.identify("victim@pts/3")
         try waitUntil(timeout: 5, "the session-start record") { Self.audit(env).contains("session-start") }
         let start = try #require(Self.audit(env).split(separator: "\n").first { $0.contains("session-start") })
-        let session = try #require(AuditRecovery.field("session", in: start))
+        let session = try #require(auditRecord(start)?.session)
 
         daemon!.signal(SIGKILL)
         try waitUntil(timeout: 5, "rttyd to die") { !daemon!.process.isRunning }
@@ -91,7 +91,7 @@ import Testing
         // Each reload appends one record of fixed length to the audit log: its size counts
         // them without reading the growing log again and again.
         let audit = env.logDir + "/audit.jsonl"
-        let recordLength = #"{"time":"2026-12-01T10:48:51.642Z","event":"reload"}"#.utf8.count + 1
+        let recordLength = #"{"event":"reload","time":"2026-12-01T10:48:51.642Z"}"#.utf8.count + 1
         func auditSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: audit)[.size] as? Int) ?? 0 }
         func storm(_ count: Int) throws {
             for _ in 0..<count {
@@ -140,7 +140,7 @@ import Testing
         try rig.daemon.waitForLog("configuration reloaded")
         let watch = try rig.rttyAsNobody(["--timeout", "1", "pbx"], input: "typed\n")
         #expect(watch.stderr.contains("read-only"), "\(watch.stderr)")
-        #expect((try? rig.guest.waitFor("typed", timeout: 0.5)) == nil)
+        #expect(try !rig.guest.received("typed", beforeMarkerTypedOn: rig.env.socket("pbx")))
         // Unreadable: nobody but root gets in, and the daemon says why.
         chmod(acl, 0)
         try FileManager.default.removeItem(atPath: acl)

@@ -60,7 +60,7 @@ import Testing
         let audit = rig.env.logDir + "/audit.jsonl"
         try waitUntil(timeout: 10, "the session-end record") { ((try? String(contentsOfFile: audit, encoding: .utf8)) ?? "").contains("session-end") }
         let start = try #require(try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").first { $0.contains("session-start") })
-        let session = try #require(AuditRecovery.field("session", in: start))
+        let session = try #require(auditRecord(start)?.session)
         let control = ["--control", rig.env.socketDir + "/control"]
 
         let screen = try Self.rttyctlOnTerminal(["replay", "--no-wait", "--show-input"] + control + [session])

@@ -123,7 +123,7 @@ import Testing
         #expect(starts.count == 1, "the device had the input, the audit log: \(Self.audit(env))")
         let start = try #require(starts.first)
         #expect(start.contains(#""uid":\#(getuid())"#), "\(start)")
-        let session = try #require(AuditRecovery.field("session", in: Substring(start)))
+        let session = try #require(auditRecord(start)?.session)
         let cast = env.logDir + "/sessions/\(session).cast"
         try waitUntil(timeout: 5, "the input in the transcript") {
             ((try? String(contentsOfFile: cast, encoding: .utf8)) ?? "").contains(#""i", "rm -rf /important\r""#)

@@ -66,13 +66,3 @@ import Testing
         #expect(Glob.matches(pattern, name) == expected)
     }
 }
-
-@Suite struct AuditEventTests {
-    @Test func encodesOneEscapedJSONLine() {
-        var event = AuditEvent(
-            time: Timestamp(seconds: 0, nanoseconds: 0), kind: .sessionEnd, console: "pbx", session: "pbx-1-2",
-            uid: 1000, user: "vi\"xie", from: "10.0.0.7 51234")
-        event.details = [("reason", .text("line\nbreak\u{1}")), ("bytes_in", .number(12)), ("duration", .seconds(1.23456))]
-        #expect(event.jsonLine() == #"{"time":"1970-01-01T00:00:00.000Z","event":"session-end","console":"pbx","session":"pbx-1-2","uid":1000,"user":"vi\"xie","from":"10.0.0.7 51234","reason":"line\nbreak\u0001","bytes_in":12,"duration":1.234}"# + "\n")
-    }
-}

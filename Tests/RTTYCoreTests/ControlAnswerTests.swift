@@ -7,13 +7,13 @@ import Testing
     @Test func sessionEndRecordKeepsItsNumbersAndClaim() throws {
         var end = AuditEvent(time: Timestamp(seconds: 0, nanoseconds: 0), kind: .sessionEnd, console: "pbx", session: "s1", uid: 0, user: "root")
         end.details = [("duration", .seconds(3)), ("bytes_in", .number(12)), ("bytes_out", .number(4096)), ("reason", .text("detached"))]
-        let record = try JSONDecoder().decode(ControlAnswer.SessionRecord.self, from: Data(end.jsonLine().utf8))
+        let record = try JSONDecoder().decode(ControlAnswer.SessionRecord.self, from: try auditLine(end))
         #expect(record.event == "session-end" && record.session == "s1" && record.console == "pbx")
         #expect(record.duration.map { String($0) } == "3.0" && record.bytesIn == 12 && record.bytesOut == 4096 && record.reason == "detached")
 
         var info = AuditEvent(time: Timestamp(seconds: 0, nanoseconds: 0), kind: .sessionInfo, session: "s1")
         info.details = [("claimed_from", .text("1.2.3.4 22 5.6.7.8 22"))]
-        #expect(try JSONDecoder().decode(ControlAnswer.SessionRecord.self, from: Data(info.jsonLine().utf8)).claimedFrom == "1.2.3.4 22 5.6.7.8 22")
+        #expect(try JSONDecoder().decode(ControlAnswer.SessionRecord.self, from: try auditLine(info)).claimedFrom == "1.2.3.4 22 5.6.7.8 22")
     }
 
     @Test func castEventsAreThreeFieldsAndNothingElse() throws {

@@ -82,10 +82,6 @@ int rtty_spawn_pty(const char *const argv[], const char *const envp[],
 /// Sets the window size of a pty (master or slave side).
 int rtty_set_window_size(int fd, unsigned short rows, unsigned short cols);
 
-/// setresgid / setresuid, which Swift's Glibc module does not expose.
-int rtty_setresgid(gid_t gid);
-int rtty_setresuid(uid_t uid);
-
 #if defined(__linux__)
 /// getauxval(AT_SECURE): nonzero when the kernel ran this program in secure-execution mode
 /// (set-id, file capabilities, an LSM's say). <sys/auxv.h> is not in Swift's Glibc module.

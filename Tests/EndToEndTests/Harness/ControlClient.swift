@@ -1,4 +1,5 @@
 import Foundation
+import RTTYCore
 import RTTYSystem
 import SystemPackage
 
@@ -42,4 +43,11 @@ struct ControlClient {
         client.write(line + "\n")
         return try client.readAll()
     }
+}
+
+/// Whether a control answer (its first line: a `log` answer's bytes follow it) says ok, and
+/// its error when it does not; nil when the line is not an answer.
+func controlOutcome(_ answer: String) -> ControlAnswer.Outcome? {
+    let line = answer.split(separator: "\n", maxSplits: 1).first ?? ""
+    return try? JSONDecoder().decode(ControlAnswer.Outcome.self, from: Data(line.utf8))
 }

@@ -17,7 +17,7 @@ final class SourceWatcher: Sendable {
     private struct Waiting {
         var directories: [String: Int32] = [:]
         /// watch id -> entry name -> consoles waiting for it.
-        var consoles: [Int32: [String: [ObjectIdentifier: ConsoleHub]]] = [:]
+        var consoles: [Int32: [String: [ObjectIdentifier: SourceSupervisor]]] = [:]
     }
 
     private let watch: DirectoryWatch?
@@ -33,10 +33,10 @@ final class SourceWatcher: Sendable {
         }.start()
     }
 
-    /// `hub` is told (`sourceAppeared`) when `path` appears; false when it cannot be
+    /// `supervisor` is told (`appeared`) when `path` appears; false when it cannot be
     /// watched (the directory is missing, no watch on this platform).
     @discardableResult
-    func wait(for path: String, by hub: ConsoleHub) -> Bool {
+    func wait(for path: String, by supervisor: SourceSupervisor) -> Bool {
         guard let watch, let (directory, name) = Self.split(path) else { return false }
         return waiting.withLockedValue { state in
             let id: Int32
@@ -47,17 +47,17 @@ final class SourceWatcher: Sendable {
                 id = added
                 state.directories[directory] = id
             }
-            state.consoles[id, default: [:]][name, default: [:]][ObjectIdentifier(hub)] = hub
+            state.consoles[id, default: [:]][name, default: [:]][ObjectIdentifier(supervisor)] = supervisor
             return true
         }
     }
 
-    /// `hub` no longer waits for `path` (its source is open, or it stopped).
-    func stopWaiting(for path: String, by hub: ConsoleHub) {
+    /// `supervisor` no longer waits for `path` (its source is open, or it stopped).
+    func stopWaiting(for path: String, by supervisor: SourceSupervisor) {
         guard let watch, let (directory, name) = Self.split(path) else { return }
         waiting.withLockedValue { state in
             guard let id = state.directories[directory] else { return }
-            state.consoles[id]?[name]?[ObjectIdentifier(hub)] = nil
+            state.consoles[id]?[name]?[ObjectIdentifier(supervisor)] = nil
             if state.consoles[id]?[name]?.isEmpty == true { state.consoles[id]?[name] = nil }
             if state.consoles[id]?.isEmpty == true {
                 state.consoles[id] = nil
@@ -68,9 +68,9 @@ final class SourceWatcher: Sendable {
     }
 
     private func appeared(_ event: DirectoryWatch.Event) {
-        let hubs = waiting.withLockedValue { Array(($0.consoles[event.watch]?[event.name] ?? [:]).values) }
-        for hub in hubs {
-            hub.loop.execute { hub.sourceAppeared() }
+        let waiting = waiting.withLockedValue { Array(($0.consoles[event.watch]?[event.name] ?? [:]).values) }
+        for supervisor in waiting {
+            supervisor.eventLoop.execute { supervisor.appeared() }
         }
     }
 
@@ -78,39 +78,5 @@ final class SourceWatcher: Sendable {
         guard let slash = path.lastIndex(of: "/"), slash != path.index(before: path.endIndex) else { return nil }
         let directory = slash == path.startIndex ? "/" : String(path[..<slash])
         return (directory, String(path[path.index(after: slash)...]))
-    }
-}
-
-extension ConsoleHub {
-    /// The path whose appearance means the source can be opened (nil: exec consoles).
-    private var appearingPath: String? {
-        switch config.source {
-        case .unix(let socket): socket
-        case .device(let device): device
-        case .exec: nil
-        }
-    }
-
-    /// Called when the source could not be opened or was lost.
-    func watchForSource() {
-        guard !stopped, let path = appearingPath else { return }
-        if !SourceWatcher.shared.wait(for: path, by: self) {
-            logger.debug("cannot watch for \(path) to appear; retrying on the back-off timer only")
-        }
-    }
-
-    func stopWatchingForSource() {
-        guard let path = appearingPath else { return }
-        SourceWatcher.shared.stopWaiting(for: path, by: self)
-    }
-
-    /// The watched path appeared: open now, and retry quickly while it is not ready.
-    func sourceAppeared() {
-        guard source == nil, !stopped else { return }
-        logger.debug("\(config.source.describe) appeared; opening it")
-        backoff.appeared()
-        reopenTimer?.cancel()
-        reopenTimer = nil
-        openSource()
     }
 }
