@@ -187,9 +187,20 @@ def bench_idle(a, table):
 # ---- logging cost ----
 
 def bench_logging(a, table):
+    bench_cases(a, table, "Logging cost", [("log off", dict(log=False)), ("log on, no timestamps", dict(log=True, timestamps=False)),
+                                           ("log on, timestamps", dict(log=True, timestamps=True))])
+
+
+# ---- metrics cost ----
+
+def bench_metrics(a, table):
+    """The Prometheus counters on the output path: off (no endpoint, no counters) against on."""
+    bench_cases(a, table, "Metrics cost", [("metrics off", dict(metrics=False)), ("metrics on", dict(metrics=True))])
+
+
+def bench_cases(a, table, title, cases):
+    """rttyd with each case's options, 1 client, pty and unix guests; ratios against the first case."""
     nbytes = a.mib << 20
-    cases = [("log off", dict(log=False)), ("log on, no timestamps", dict(log=True, timestamps=False)),
-             ("log on, timestamps", dict(log=True, timestamps=True))]
     results = {}
     for _ in range(a.runs):
         for name, options in cases:
@@ -198,10 +209,10 @@ def bench_logging(a, table):
                 if seconds is None:
                     raise SystemExit(f"rttyd lost bytes with {name}")
                 results.setdefault(name + suffix, []).append(nbytes / seconds)
-    table.section(f"Logging cost: rttyd, 1 client, {a.mib} MiB (MB/s, median of {a.runs})")
-    table.header("rttyd", "MB/s", "x log off")
+    table.section(f"{title}: rttyd, 1 client, {a.mib} MiB (MB/s, median of {a.runs})")
+    table.header("rttyd", "MB/s", "x " + cases[0][0])
     for guest in ("", " (unix guest)"):
-        base = median(results["log off" + guest])
+        base = median(results[cases[0][0] + guest])
         for name, _ in cases:
             m = median(results[name + guest])
             table.row(name + guest, f"{m / 1e6:.1f}", f"{m / base:.2f}")
@@ -233,7 +244,7 @@ def main():
     ap.add_argument("--rtt", type=int, default=5000)
     ap.add_argument("--idle-seconds", type=float, default=30)
     ap.add_argument("--idle-counts", default="1,100,1000")
-    ap.add_argument("--only", default="throughput,rtt,ssh,idle,logging")
+    ap.add_argument("--only", default="throughput,rtt,ssh,idle,logging,metrics")
     ap.add_argument("--servers", default="socat,rttyd,conserver,ser2net", help="which servers to run")
     ap.add_argument("--rttyd", default=os.path.join(ROOT, ".build/release/rttyd"))
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.txt"))
@@ -250,7 +261,7 @@ def main():
     try:
         for part in a.only.split(","):
             {"throughput": bench_throughput, "rtt": bench_rtt, "ssh": bench_ssh, "idle": bench_idle,
-             "logging": bench_logging}[part](a, table)
+             "logging": bench_logging, "metrics": bench_metrics}[part](a, table)
     except BaseException as error:
         head.append(f"# INCOMPLETE: stopped by {error!r}")
         raise

@@ -250,8 +250,10 @@ class Socat(Server):
 
 
 class Rttyd(Server):
-    def __init__(self, rttyd, guests, tcp=False, log=False, timestamps=False, transcript=False, etc=None, group=None):
-        """`etc`: where rtty.conf and the ACL go (default: the work directory)."""
+    def __init__(self, rttyd, guests, tcp=False, log=False, timestamps=False, transcript=False, etc=None, group=None,
+                 metrics=False):
+        """`etc`: where rtty.conf and the ACL go (default: the work directory); `metrics`:
+        serve Prometheus metrics on a free loopback port."""
         self.work = tempfile.mkdtemp(dir=WORK)
         w = self.work
         etc = etc or w
@@ -282,6 +284,8 @@ client_queue_bytes = 268435456
 max_clients = 10000
 max_clients_per_user = 10000
 {consoles}""")
+            if metrics:
+                f.write(f'[control]\nmetrics = "127.0.0.1:{free_port()}"\n')
         self.lines = []
         self.daemon = self.start([rttyd, "--config", self.config], stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self._collect, daemon=True).start()

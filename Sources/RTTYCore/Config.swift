@@ -11,6 +11,10 @@ public struct Config: Equatable, Sendable {
         public var pidFile = "/run/rtty/rttyd.pid"
         /// Where rtty-shell finds its PAM service file; "" = the system's (/etc/pam.d).
         public var pamServiceDir = ""
+        /// Where audit copies go as RFC 5424 (`audit_syslog`); nil: the journal under systemd, else /dev/log.
+        public var syslogSocket: String?
+        /// Where they go as native journald fields instead; nil: the journal's own socket under systemd.
+        public var journalSocket: String?
         public init() {}
 
         /// Where rtty-shell reports refusals and failed logins for the audit log (a name
@@ -148,6 +152,10 @@ public struct Config: Equatable, Sendable {
     public var defaults = Defaults()
     /// Group (besides root) allowed on the control socket, i.e. to use rttyctl.
     public var adminGroup = "rtty-admin"
+    /// `[control] audit_syslog`: a copy of each audit record to syslog or the journal.
+    public var auditSyslog: SyslogFacility?
+    /// `[control] metrics`: the Prometheus endpoint, off unless configured.
+    public var metrics: MetricsEndpoint?
     /// Consoles in file order; names are unique and valid (`ConsoleName`).
     public var consoles: [Console] = []
 

@@ -25,13 +25,14 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Reads rtty.conf (TOML) into a checked `Config`; any problem is an error, so a bad file
 /// never yields a half-configured daemon.
 public enum ConfigParser {
-    static let pathKeys = ["socket_dir", "control", "log_dir", "audit_log", "session_dir", "access", "pid_file", "pam_service_dir"]
+    static let pathKeys = ["socket_dir", "control", "log_dir", "audit_log", "session_dir", "access", "pid_file", "pam_service_dir", "syslog_socket", "journal_socket"]
     static let settingKeys = [
         "baud", "data_bits", "parity", "stop_bits", "flow", "replay_bytes", "timestamps", "log", "transcript",
         "log_max_bytes", "log_keep", "write_policy", "client_queue_bytes", "max_clients", "max_clients_per_user", "group",
         "transcript_max_bytes", "transcript_keep_bytes",
     ]
     static let sourceKeys = ["device", "exec", "unix", "rows", "cols"]
+    static let controlKeys = ["admin_group", "audit_syslog", "metrics"]
     static let tcpKeys = ["tcp", "tcp_mode", "tcp_allow_remote", "tcp_allow", "tcp_rights"]
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> Config {
@@ -77,9 +78,10 @@ public enum ConfigParser {
             }
             if let control = root["control"] {
                 guard let table = control.table else { throw fail("control", "expected a table") }
-                for key in table.keys where key != "admin_group" {
-                    throw fail("control" + key, "unknown key; expected admin_group")
+                for key in table.keys where !ConfigParser.controlKeys.contains(key) {
+                    throw fail("control" + key, "unknown key; expected one of \(ConfigParser.controlKeys.joined(separator: ", "))")
                 }
+                try readObservation(table, into: &config)
                 if let group = table["admin_group"] {
                     guard let name = group.string, !name.isEmpty, !name.contains(where: { $0 == ":" || $0 == " " || $0 == "/" }) else {
                         throw fail("control.admin_group", "expected a group name such as \"rtty-admin\"")
@@ -123,9 +125,12 @@ public enum ConfigParser {
                 case "session_dir": paths.sessionDir = value
                 case "access": paths.access = value
                 case "pam_service_dir": paths.pamServiceDir = value
+                case "syslog_socket": paths.syslogSocket = value
+                case "journal_socket": paths.journalSocket = value
                 default: paths.pidFile = value
                 }
             }
+            try checkAuditSockets(paths)
             return paths
         }
 
@@ -169,15 +174,7 @@ public enum ConfigParser {
                 }
                 return nil
             }
-            guard let text = value.string, let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port) else {
-                throw fail(key + "tcp", "expected \"HOST:PORT\" such as \"127.0.0.1:7001\" or \"[::1]:7001\" (port 1 to 65535)")
-            }
-            var host = String(text[..<colon])
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            let isHostName = !host.isEmpty && !host.contains(":") && host.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-" }
-            guard IPNetwork.address(host) != nil || isHostName else {
-                throw fail(key + "tcp", "\"\(host)\" is not an address or host name")
-            }
+            let (host, port) = try hostAndPort(value, key + "tcp", example: "7001")
             var access = Config.TCPAccess(host: host, port: port, mode: .raw, allowRemote: false, allow: [], readOnly: false)
             if let mode = body["tcp_mode"] {
                 guard let word = mode.string, let parsed = Config.TCPAccess.Mode(rawValue: word) else { throw fail(key + "tcp_mode", "expected \"raw\" or \"telnet\"") }
@@ -286,7 +283,7 @@ public enum ConfigParser {
             return b
         }
 
-        private func absolutePath(_ value: TOMLValue, _ name: TOMLKeyPath) throws(ConfigError) -> String {
+        func absolutePath(_ value: TOMLValue, _ name: TOMLKeyPath) throws(ConfigError) -> String {
             guard let text = value.string else { throw fail(name, "expected a path in quotes") }
             guard text.hasPrefix("/") else { throw fail(name, "expected an absolute path, got \"\(text)\"") }
             guard !text.utf8.contains(0) else { throw fail(name, "path contains a NUL byte") }

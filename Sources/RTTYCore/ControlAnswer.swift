@@ -41,8 +41,18 @@ public enum ControlAnswer {
     /// `status` and `who`.
     public struct Consoles: Codable, Sendable {
         public var consoles: [Console]
+        /// Audit copies syslog or the journal did not take (`audit_syslog`), since start.
+        public var auditSyslogDropped: Int?
 
-        public init(consoles: [Console]) { self.consoles = consoles }
+        public init(consoles: [Console], auditSyslogDropped: Int? = nil) {
+            self.consoles = consoles
+            self.auditSyslogDropped = auditSyslogDropped
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case consoles
+            case auditSyslogDropped = "audit_syslog_dropped"
+        }
     }
 
     public struct Console: Codable, Sendable {

@@ -7,7 +7,7 @@ public struct ReloadPlan: Equatable, Sendable {
     public var pathsChanged: Bool
 
     public init(old: Config, new: Config) {
-        pathsChanged = old.paths != new.paths
+        pathsChanged = old.paths.ofConsoles != new.paths.ofConsoles
         let before = Dictionary(old.consoles.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let names = Set(new.consoles.map(\.name))
         for console in new.consoles {

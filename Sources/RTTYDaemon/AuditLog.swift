@@ -25,10 +25,13 @@ final class AuditLog: Sendable {
     private let path: String
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
+    /// The copy for collectors, sent after the file has the record (AuditSyslog.swift).
+    private let syslog: AuditSyslog?
 
-    init(path: String, logger: Logger) {
+    init(path: String, logger: Logger, syslog: AuditSyslog? = nil) {
         self.path = path
         self.logger = logger
+        self.syslog = syslog
     }
 
     func record(_ event: AuditEvent) {
@@ -45,6 +48,7 @@ final class AuditLog: Sendable {
             }
             flush(&state)
         }
+        syslog?.send(event)
     }
 
     /// Opens the file now (at start-up and after a reopen), so that records can still be

@@ -59,6 +59,7 @@ extension ConsoleHub {
         for client in clients where !client.replayDone && client.isOnRecord {
             sendReplayIfDue(client)
         }
+        metrics?.append(buffer)
         buffer.withUnsafeReadableBytes { bytes in
             replay.append(bytes)
             log?.write(bytes)
@@ -87,6 +88,7 @@ extension ConsoleHub {
     /// out in one write per client. A short read (a keystroke's echo, a prompt) sends at
     /// once, so typing never waits.
     func deviceOutputComplete() {
+        metrics?.burstEnded()
         if lastReadWasFull && !pending.isEmpty {
             if outputFlush == nil {
                 outputFlush = loop.scheduleTask(in: Self.coalesceDelay) {

@@ -11,6 +11,7 @@ extension ConsoleHub {
 
     func sourceCameBack() {
         log?.mark("device back")
+        metrics?.reopens.increment()
         record(.deviceBack)
         broadcast(notice: "device back")
     }

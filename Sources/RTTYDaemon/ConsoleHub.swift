@@ -43,6 +43,8 @@ final class ConsoleHub: @unchecked Sendable {
     var transcriptOutput = Asciicast.Stream()
     /// Keeps this console's transcripts under transcript_keep_bytes (Transcript.swift).
     var transcriptRetention = TranscriptRetention()
+    /// This console's Prometheus series (ConsoleMetrics.swift): nil unless metrics are served.
+    var metrics: ConsoleMetrics?
 
     init(
         config: Config.Console, paths: Config.Paths, loop: EventLoop, access: AccessControl, audit: AuditLog, logger: Logger,
@@ -122,6 +124,7 @@ final class ConsoleHub: @unchecked Sendable {
             event.user = session.userName
         }
         event.details = details
+        metrics?.audited(kind)
         audit.record(event)
     }
 
@@ -224,6 +227,7 @@ final class ConsoleHub: @unchecked Sendable {
         logger.warning("client \(session.id) (\(session.who)) fell more than \(config.clientQueueBytes) bytes behind; cut off")
         // The notice cannot go through the full queue; closing is what matters.
         session.endReason = "too slow: more than \(config.clientQueueBytes) bytes behind"
+        metrics?.cutOffs.increment()
         session.markClosing()
         session.replayTimer?.cancel()
         session.channel.close(promise: nil)

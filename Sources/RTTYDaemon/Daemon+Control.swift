@@ -59,7 +59,7 @@ extension Daemon {
                 // A console stopped meanwhile has nothing to say.
                 if let status = try? await hub.loop.submit({ hub.status() }).get() { consoles.append(status) }
             }
-            return ControlReply.success(ControlAnswer.Consoles(consoles: consoles))
+            return ControlReply.success(ControlAnswer.Consoles(consoles: consoles, auditSyslogDropped: syslog.dropped))
         case "kick":
             guard args.count == 1 else { return ControlReply.error("usage: kick SESSION|USER") }
             var kicked = 0

@@ -22,13 +22,17 @@ public final class Daemon: Service, @unchecked Sendable {
 
     let configPath: String
     let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
     private let running: NIOLockedValueBox<Running>
     /// Touched by `run()` only.
     private var control: RequestServer?
     private var reports: RequestServer?
     /// `rttyctl reload` requests waiting for the next reload's outcome (Daemon+Reload.swift).
     let reloadWaiters = NIOLockedValueBox(ReloadWaiters())
+    /// Audit copies to syslog or the journal, for every AuditLog this daemon makes.
+    let syslog: AuditSyslog
+    /// Prometheus series and their endpoint (Daemon+Metrics.swift).
+    let metrics: DaemonMetrics
 
     var current: Running { running.withLockedValue { $0 } }
     var config: Config { current.config }
@@ -44,10 +48,12 @@ public final class Daemon: Service, @unchecked Sendable {
         self.configPath = configPath
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: min(System.coreCount, 4))
+        self.syslog = AuditSyslog(logger: logger)
+        self.metrics = DaemonMetrics(logger: logger)
         self.running = NIOLockedValueBox(
             Running(
                 config: config, access: AccessControl(path: config.paths.access, logger: logger),
-                audit: AuditLog(path: config.paths.auditLog, logger: logger)))
+                audit: AuditLog(path: config.paths.auditLog, logger: logger, syslog: syslog)))
     }
 
     public static func loadConfig(_ path: String) throws -> Config { try ConfigFile.loadForDaemon(path) }
@@ -56,6 +62,7 @@ public final class Daemon: Service, @unchecked Sendable {
         // Trap SIGHUP before any socket exists: whoever sees a socket may send it at once.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         try prepareDirectories(config.paths)
+        syslog.configure(config)
         audit.prepare()
         if !config.paths.pidFile.isEmpty {
             if let note = try PidFile.write(config.paths.pidFile) { logger.notice("\(note)") }
@@ -94,6 +101,7 @@ public final class Daemon: Service, @unchecked Sendable {
         } catch {
             logger.error("no report socket, rtty-shell refusals will not be audited: \(config.paths.reportSocket): \(error)")
         }
+        await serveMetrics(config)
         logger.notice("rttyd running: \(hubs.count) consoles, sockets in \(config.paths.socketDir)")
         for await _ in hangups.cancelOnGracefulShutdown() {
             // Those who asked before this reload reads the config are told its outcome.
@@ -105,6 +113,7 @@ public final class Daemon: Service, @unchecked Sendable {
         logger.notice("rttyd stopping")
         await control?.stop(path: config.paths.control)
         await reports?.stop(path: config.paths.reportSocket)
+        await metrics.stop()
         await stopAll(reason: .shuttingDown)
         cleanUp()
         audit.close()
@@ -149,6 +158,7 @@ public final class Daemon: Service, @unchecked Sendable {
 
     private func startConsole(_ console: Config.Console, paths: Config.Paths) async throws {
         let hub = ConsoleHub(config: console, paths: paths, loop: group.next(), access: access, audit: audit, logger: logger)
+        hub.metrics = metrics.isOn ? metrics.console(console.name) : nil
         try await hub.loop.flatSubmit { hub.start() }.get()
         update { $0.hubs[console.name] = hub }
     }
@@ -163,6 +173,7 @@ public final class Daemon: Service, @unchecked Sendable {
     /// SIGHUP: a new config is applied only if it is entirely valid; consoles that did not
     /// change keep their device and their clients (their logs are reopened, for rotation).
     private func reload() async -> ReloadOutcome {
+        metrics.reloads.increment()
         let new: Config
         do {
             new = try Daemon.loadConfig(configPath)
@@ -175,7 +186,8 @@ public final class Daemon: Service, @unchecked Sendable {
         let old = current
         var plan = ReloadPlan(old: old.config, new: new)
         let access = new.paths.access == old.config.paths.access ? old.access : AccessControl(path: new.paths.access, logger: logger)
-        let audit = new.paths.auditLog == old.config.paths.auditLog ? old.audit : AuditLog(path: new.paths.auditLog, logger: logger)
+        let audit = new.paths.auditLog == old.config.paths.auditLog ? old.audit : AuditLog(path: new.paths.auditLog, logger: logger, syslog: syslog)
+        syslog.configure(new)
         old.audit.close()  // a new file: moved, or logrotate/newsyslog moved it away
         audit.prepare()
         access.load()
@@ -222,6 +234,7 @@ public final class Daemon: Service, @unchecked Sendable {
             hub.loop.execute { hub.recheckAccess() }
         }
         update { $0.config = new }
+        await serveMetrics(new)
         audit.record(AuditEvent(time: WallClock.now(), kind: .reload))
         outcome.summary = "configuration reloaded: \(plan.added.count) added, \(plan.removed.count) removed, \(plan.changed.count) changed"
         logger.notice("\(outcome.summary)")

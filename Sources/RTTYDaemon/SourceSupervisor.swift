@@ -274,6 +274,7 @@ final class SourceSupervisor: @unchecked Sendable {
         queued += bytes.count
         let written = loop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in self.queued -= bytes.count }
+        written.futureResult.whenSuccess { self.hub.metrics?.toDevice.increment(by: Int64(bytes.count)) }
         current.channel.writeAndFlush(current.channel.allocator.buffer(bytes: bytes), promise: written)
         return true
     }

@@ -11,6 +11,8 @@ enum PlatformSpeed {
 
 enum PlatformFiles {
     static let openFilesLimit = RLIMIT_NOFILE
+    /// One entry per open descriptor (ProcessStats).
+    static let descriptorDirectory = "/dev/fd"  // fdescfs mounted; without it only 0-2 show
 
     /// fdescfs's /dev/fd/N is a dup (the same open file description), so no private copy.
     static func reopen(_ fd: Int32) -> Int32 { -1 }

@@ -24,6 +24,8 @@ enum PlatformSpeed {
 
 enum PlatformFiles {
     static let openFilesLimit = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    /// One entry per open descriptor (ProcessStats).
+    static let descriptorDirectory = "/proc/self/fd"
 
     /// /proc/self/fd/N opens the pipe or tty behind N anew: a new open file description.
     /// (Sockets cannot be opened this way: ENXIO.)

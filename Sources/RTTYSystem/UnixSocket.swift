@@ -96,7 +96,7 @@ public enum UnixSocket {
         }
     }
 
-    private static func socketAddress(_ path: String) throws(SystemError) -> sockaddr_un {
+    static func socketAddress(_ path: String) throws(SystemError) -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
