@@ -63,6 +63,7 @@ extension ConsoleHub {
             replay.append(bytes)
             log?.write(bytes)
         }
+        triggers?.append(buffer)
         if clients.contains(where: { $0.transcript != nil }) {
             let quoted = transcriptOutput.quote(buffer.readableBytesView)
             for client in clients { client.transcript?.output(quoted: quoted) }
@@ -87,6 +88,7 @@ extension ConsoleHub {
     /// out in one write per client. A short read (a keystroke's echo, a prompt) sends at
     /// once, so typing never waits.
     func deviceOutputComplete() {
+        triggers?.burstEnded()
         if lastReadWasFull && !pending.isEmpty {
             if outputFlush == nil {
                 outputFlush = loop.scheduleTask(in: Self.coalesceDelay) {

@@ -56,6 +56,8 @@ final class ConsoleHub: @unchecked Sendable {
     /// The device number a device console last opened: a path that now names another
     /// device is said in the log (ConsoleSource.openSource).
     var openedDevice: UInt64?
+    /// This console's triggers (TriggerSink.swift); nil without any.
+    var triggers: TriggerSink?
 
     enum DeviceState {
         case up(since: Double)
@@ -93,6 +95,7 @@ final class ConsoleHub: @unchecked Sendable {
     func start() -> EventLoopFuture<Void> {
         loop.preconditionInEventLoop()
         openLog()
+        triggers = TriggerSink.make(for: self)
         return startListener().flatMap { self.startTCPListener() }.map {
             self.openSource()
         }
@@ -445,6 +448,7 @@ extension ConsoleHub {
         }
         config = new
         if old.replayBytes != new.replayBytes { replay.resize(capacity: new.replayBytes) }
+        if old.triggers != new.triggers || old.log != new.log { triggers = TriggerSink.make(for: self) }
         if old.log != new.log || old.timestamps != new.timestamps || old.logMaxBytes != new.logMaxBytes || old.logKeep != new.logKeep {
             openLog()
         }
