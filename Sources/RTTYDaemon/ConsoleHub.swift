@@ -448,7 +448,7 @@ extension ConsoleHub {
         }
         config = new
         if old.replayBytes != new.replayBytes { replay.resize(capacity: new.replayBytes) }
-        if old.triggers != new.triggers || old.log != new.log { triggers = TriggerSink.make(for: self) }
+        if old.triggers != new.triggers || old.log != new.log { triggers = TriggerSink.make(for: self, replacing: triggers) }
         if old.log != new.log || old.timestamps != new.timestamps || old.logMaxBytes != new.logMaxBytes || old.logKeep != new.logKeep {
             openLog()
         }

@@ -50,9 +50,11 @@ final class TriggerSink: OutputSink, @unchecked Sendable {
         var skipped = 0
     }
 
-    /// nil when the console has no triggers: such a console pays nothing.
-    static func make(for hub: ConsoleHub) -> TriggerSink? {
-        hub.config.triggers.isEmpty ? nil : TriggerSink(hub)
+    /// nil when the console has no triggers: such a console pays nothing. What the sink
+    /// it replaces (a reload) holds is matched by its own triggers first.
+    static func make(for hub: ConsoleHub, replacing old: TriggerSink? = nil) -> TriggerSink? {
+        old?.handOverBatch()
+        return hub.config.triggers.isEmpty ? nil : TriggerSink(hub)
     }
 
     private init(_ hub: ConsoleHub) {
