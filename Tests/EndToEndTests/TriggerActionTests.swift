@@ -39,10 +39,7 @@ import Testing
         _ = try modern.waitForFrame { $0.kind == .hello }
         try modern.identify("modern@pts/2")
         try classic.waitForNotice(containing: "@pts/2 connected")
-        let stream = mode == "raw"
-            ? try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
-            : try LiveProcess("/usr/bin/telnet", ["127.0.0.1", String(rig.port)])
-        try rig.daemon.waitForLog("attached: tcp@")
+        let stream = try rig.streamWatcher(mode: mode)
 
         try rig.guest.write("mark-one\r\n")
         try stream.waitForOutput("mark-one\r\n")
