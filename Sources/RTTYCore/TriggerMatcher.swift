@@ -60,7 +60,24 @@ public struct TriggerMatcher {
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ found: (Match) -> Void) {
-        for byte in bytes {
+        var i = 0
+        while i < bytes.count {
+            if state == .text {
+                // The common case, text: a run of printable bytes is copied in one go.
+                var end = i
+                while end < bytes.count, bytes[end] >= 0x20, bytes[end] != 0x7F { end += 1 }
+                if end > i {
+                    appendRun(UnsafeRawBufferPointer(rebasing: bytes[i..<end]), found)
+                    i = end
+                    continue
+                }
+            }
+            take(bytes[i], found)
+            i += 1
+        }
+    }
+
+    private mutating func take(_ byte: UInt8, _ found: (Match) -> Void) {
             switch state {
             case .text:
                 switch byte {
@@ -93,7 +110,6 @@ public struct TriggerMatcher {
                 default: state = .string
                 }
             }
-        }
     }
 
     /// What is left of the last line (the output ended without a newline).
@@ -110,6 +126,16 @@ public struct TriggerMatcher {
     private mutating func append(_ byte: UInt8, _ found: (Match) -> Void) {
         line.append(byte)
         if line.count >= Self.maxLine { endLine(found) }
+    }
+
+    private mutating func appendRun(_ run: UnsafeRawBufferPointer, _ found: (Match) -> Void) {
+        var rest = run
+        while !rest.isEmpty {
+            let take = min(rest.count, Self.maxLine - line.count)
+            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<take]))
+            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+            if line.count >= Self.maxLine { endLine(found) }
+        }
     }
 
     private mutating func endLine(_ found: (Match) -> Void) {
@@ -136,10 +162,10 @@ public struct TriggerMatcher {
     /// comparison only where a literal could start.
     private func literalCandidates() -> UInt64 {
         var found: UInt64 = 0
-        line.withUnsafeBufferPointer { bytes in
+        line.withUnsafeBufferPointer { bytes in firstByte.withUnsafeBufferPointer { table in
             let count = bytes.count
             for start in 0..<count {
-                var maybe = firstByte[Int(bytes[start])] & ~found
+                var maybe = table[Int(bytes[start])] & ~found
                 while maybe != 0 {
                     let index = maybe.trailingZeroBitCount
                     maybe &= maybe - 1
@@ -149,7 +175,7 @@ public struct TriggerMatcher {
                     }
                 }
             }
-        }
+        } }
         return found
     }
 
