@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """rtty against socat, conserver and ser2net, on the same guests, in one run.
 
-Usage: bench/run.py [--quick] [--runs N] [--only throughput,rtt,ssh,idle,logging]
+Usage: bench/run.py [--quick] [--runs N] [--only throughput,rtt,ssh,idle,logging,triggers]
                     [--rttyd PATH] [--out FILE]
 
 Every guest and client is bench/load.c (compiled here), so each server is driven by the
@@ -207,6 +207,32 @@ def bench_logging(a, table):
             table.row(name + guest, f"{m / 1e6:.1f}", f"{m / base:.2f}")
 
 
+# ---- trigger cost ----
+
+def bench_triggers(a, table):
+    """The shipped crash set (packaging/etc/triggers.conf, ten triggers) against none, log
+    off, one client: matching runs beside the relay, on the trigger thread."""
+    nbytes = a.mib << 20
+    with open(os.path.join(ROOT, "packaging/etc/triggers.conf")) as f:
+        shipped = f.read()
+    cases = [("no triggers", ""), ("10 shipped triggers", shipped)]
+    results = {}
+    for _ in range(a.runs):
+        for name, extra in cases:
+            for kind in ("pty", "unix"):
+                seconds = throughput_once(lambda g: Rttyd(a.rttyd, [g], extra=extra), kind, nbytes, 1)
+                if seconds is None:
+                    raise SystemExit(f"rttyd lost bytes with {name}")
+                results.setdefault((name, kind), []).append(nbytes / seconds)
+    table.section(f"Trigger cost: rttyd, 1 client, log off, {a.mib} MiB (MB/s, median of {a.runs})")
+    table.header("rttyd", "guest", "MB/s", "x none")
+    for kind in ("pty", "unix"):
+        base = median(results[("no triggers", kind)])
+        for name, _ in cases:
+            m = median(results[(name, kind)])
+            table.row(name, kind, f"{m / 1e6:.1f}", f"{m / base:.2f}")
+
+
 class Table:
     def __init__(self):
         self.lines = []
@@ -233,7 +259,7 @@ def main():
     ap.add_argument("--rtt", type=int, default=5000)
     ap.add_argument("--idle-seconds", type=float, default=30)
     ap.add_argument("--idle-counts", default="1,100,1000")
-    ap.add_argument("--only", default="throughput,rtt,ssh,idle,logging")
+    ap.add_argument("--only", default="throughput,rtt,ssh,idle,logging,triggers")
     ap.add_argument("--servers", default="socat,rttyd,conserver,ser2net", help="which servers to run")
     ap.add_argument("--rttyd", default=os.path.join(ROOT, ".build/release/rttyd"))
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.txt"))
@@ -250,7 +276,7 @@ def main():
     try:
         for part in a.only.split(","):
             {"throughput": bench_throughput, "rtt": bench_rtt, "ssh": bench_ssh, "idle": bench_idle,
-             "logging": bench_logging}[part](a, table)
+             "logging": bench_logging, "triggers": bench_triggers}[part](a, table)
     except BaseException as error:
         head.append(f"# INCOMPLETE: stopped by {error!r}")
         raise

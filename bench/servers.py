@@ -250,8 +250,9 @@ class Socat(Server):
 
 
 class Rttyd(Server):
-    def __init__(self, rttyd, guests, tcp=False, log=False, timestamps=False, transcript=False, etc=None, group=None):
-        """`etc`: where rtty.conf and the ACL go (default: the work directory)."""
+    def __init__(self, rttyd, guests, tcp=False, log=False, timestamps=False, transcript=False, etc=None, group=None, extra=""):
+        """`etc`: where rtty.conf and the ACL go (default: the work directory); `extra`:
+        TOML appended to the config (e.g. [[defaults.trigger]] tables)."""
         self.work = tempfile.mkdtemp(dir=WORK)
         w = self.work
         etc = etc or w
@@ -281,7 +282,8 @@ transcript = {str(transcript).lower()}
 client_queue_bytes = 268435456
 max_clients = 10000
 max_clients_per_user = 10000
-{consoles}""")
+{consoles}
+{extra}""")
         self.lines = []
         self.daemon = self.start([rttyd, "--config", self.config], stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self._collect, daemon=True).start()

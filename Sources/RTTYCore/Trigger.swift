@@ -70,6 +70,12 @@ public enum RequiredLiteral {
     /// Escapes that match a class or a position: they end a literal run.
     private static let classEscapes = Set("dDsSwWbBAzZGhHvVRXntrfea".unicodeScalars)
 
+    /// Whether the pattern is its literal and nothing else (no metacharacter at all), so
+    /// finding the literal is the match and the regex engine is not needed.
+    public static func isWhole(_ pattern: String) -> Bool {
+        !pattern.isEmpty && !pattern.unicodeScalars.contains { "\\.^$|?*+()[]{}#".unicodeScalars.contains($0) || $0 == "\u{FFFD}" }
+    }
+
     public static func of(_ pattern: String) -> [UInt8]? {
         let s = Array(pattern.unicodeScalars)
         var runs: [[Unicode.Scalar]] = []

@@ -24,6 +24,8 @@ public struct TriggerMatcher {
     private struct Compiled {
         let regex: Regex<AnyRegexOutput>?
         let literal: [UInt8]?
+        /// The pattern is its literal: a line holding it matches.
+        var whole = false
     }
 
     private enum State {
@@ -33,6 +35,7 @@ public struct TriggerMatcher {
     private let triggers: [Compiled]
     /// For each byte value, the triggers (bits) whose literal starts with it.
     private var firstByte = [UInt64](repeating: 0, count: 256)
+    private var hasLiterals = false
     /// Triggers without a literal: every line goes to their regex.
     private var always: UInt64 = 0
     private var line: [UInt8] = []
@@ -48,9 +51,10 @@ public struct TriggerMatcher {
                 continue
             }
             let literal = RequiredLiteral.of(pattern)
-            compiled.append(Compiled(regex: regex, literal: literal))
+            compiled.append(Compiled(regex: regex, literal: literal, whole: literal != nil && RequiredLiteral.isWhole(pattern)))
             if let first = literal?.first {
                 firstByte[Int(first)] |= 1 << UInt64(index)
+                hasLiterals = true
             } else {
                 always |= 1 << UInt64(index)
             }
@@ -64,8 +68,7 @@ public struct TriggerMatcher {
         while i < bytes.count {
             if state == .text {
                 // The common case, text: a run of printable bytes is copied in one go.
-                var end = i
-                while end < bytes.count, bytes[end] >= 0x20, bytes[end] != 0x7F { end += 1 }
+                let end = Self.plainRun(bytes, from: i)
                 if end > i {
                     appendRun(UnsafeRawBufferPointer(rebasing: bytes[i..<end]), found)
                     i = end
@@ -147,10 +150,34 @@ public struct TriggerMatcher {
         while candidates != 0 {
             let index = candidates.trailingZeroBitCount
             candidates &= candidates - 1
-            if let match = try? triggers[index].regex?.firstMatch(in: text) {
+            if triggers[index].whole {
+                found(Match(trigger: index, line: Self.shown(line), matched: Self.shown(triggers[index].literal!)))
+            } else if let match = try? triggers[index].regex?.firstMatch(in: text) {
                 found(Match(trigger: index, line: Self.shown(line), matched: Self.shown(Array(text[match.range].utf8))))
             }
         }
+    }
+
+    // Eight bytes at a time in a UInt64 ("SWAR"): whether any byte is zero, or below n
+    // (n <= 0x80), without looking at each; exact for the word as a whole.
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always) private static func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+    @inline(__always) private static func hasBelow(_ x: UInt64, _ n: UInt8) -> Bool { (x &- ones &* UInt64(n)) & ~x & highs != 0 }
+    @inline(__always) private static func has(_ x: UInt64, _ byte: UInt8) -> Bool { hasZero(x ^ (ones &* UInt64(byte))) }
+
+    /// The end of the run of printable bytes (no control, no DEL) that starts at `start`,
+    /// eight bytes at a time while they are all printable.
+    private static func plainRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var end = start
+        while end + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: end, as: UInt64.self)
+            if hasBelow(word, 0x20) || has(word, 0x7F) { break }
+            end += 8
+        }
+        while end < bytes.count, bytes[end] >= 0x20, bytes[end] != 0x7F { end += 1 }
+        return end
     }
 
     /// At most `maxShown` bytes (a character cut there is shown as bytes), "..." when cut.
@@ -161,6 +188,7 @@ public struct TriggerMatcher {
     /// The triggers whose literal is in the line: one table look-up per byte, and a
     /// comparison only where a literal could start.
     private func literalCandidates() -> UInt64 {
+        guard hasLiterals else { return 0 }
         var found: UInt64 = 0
         line.withUnsafeBufferPointer { bytes in firstByte.withUnsafeBufferPointer { table in
             let count = bytes.count

@@ -113,6 +113,26 @@ import Testing
         try waitUntil(timeout: 5, "the audit record") { Self.records(rig, "trigger-command").first?.contains("timed out after 1 s") == true }
     }
 
+    /// A hostile guest: the matched line carries shell syntax and terminal escapes (an
+    /// OSC 52 clipboard write, a bidi override). Nothing runs it (no shell anywhere), and
+    /// every place that shows it (notice, audit, mark, the command's environment) gets it
+    /// with the escapes removed and the rest made visible.
+    @Test func aHostileLineRunsNothingAndIsShownInert() throws {
+        let rig = try Self.rig(triggers: Self.trigger(more: #"command = ["/usr/bin/printenv", "RTTY_LINE"]"#))
+        let watcher = try ProtocolClient(socket: rig.env.socket("pbx"))
+        try watcher.waitForNotice(containing: "authorized")
+        try watcher.identify("watcher@pts/1")
+        try watcher.waitForNotice(containing: "@pts/1 connected")
+        let pwned = rig.env.root + "/pwned"
+        try rig.guest.write("Kernel panic - not syncing: $(touch \(pwned)); `touch \(pwned)` \u{1B}]52;c;ZWNobyBoaQ==\u{07}\u{202E}x\r\n")
+        let shown = "Kernel panic - not syncing: $(touch \(pwned)); `touch \(pwned)` \\u{202e}x"
+        try watcher.waitForNotice(containing: "trigger linux-panic: " + shown)
+        try rig.daemon.waitForLog("trigger linux-panic command /usr/bin/printenv: exited 0")
+        #expect(rig.daemon.stderr.contains("command output: " + shown))
+        #expect(Self.records(rig, "trigger").first?.contains(#""line":"\#(shown.replacingOccurrences(of: "\\", with: "\\\\"))""#) == true, "\(rig.audit)")
+        #expect(!FileManager.default.fileExists(atPath: pwned))
+    }
+
     /// SIGHUP: a changed pattern is used for the output that follows the reload.
     @Test func aReloadPicksUpChangedTriggers() throws {
         let rig = try Self.rig(triggers: Self.trigger("t", match: "alpha-event"))
