@@ -209,6 +209,16 @@ def bench_logging(a, table):
 
 # ---- trigger cost ----
 
+class CPUCountedRttyd(Rttyd):
+    """rttyd whose CPU seconds (all its threads) are read just before it is stopped: on a
+    shared machine they vary less than the wall-clock rate."""
+    seconds = []
+
+    def __exit__(self, *exc):
+        CPUCountedRttyd.seconds.append(tree_cpu_seconds(self.pid))
+        return super().__exit__(*exc)
+
+
 def bench_triggers(a, table):
     """The shipped crash set (packaging/etc/triggers.conf, ten triggers) against none, log
     off, one client: matching runs beside the relay, on the trigger thread."""
@@ -216,21 +226,22 @@ def bench_triggers(a, table):
     with open(os.path.join(ROOT, "packaging/etc/triggers.conf")) as f:
         shipped = f.read()
     cases = [("no triggers", ""), ("10 shipped triggers", shipped)]
-    results = {}
+    rates, cpu = {}, {}
     for _ in range(a.runs):
         for name, extra in cases:
             for kind in ("pty", "unix"):
-                seconds = throughput_once(lambda g: Rttyd(a.rttyd, [g], extra=extra), kind, nbytes, 1)
+                seconds = throughput_once(lambda g: CPUCountedRttyd(a.rttyd, [g], extra=extra), kind, nbytes, 1)
                 if seconds is None:
                     raise SystemExit(f"rttyd lost bytes with {name}")
-                results.setdefault((name, kind), []).append(nbytes / seconds)
-    table.section(f"Trigger cost: rttyd, 1 client, log off, {a.mib} MiB (MB/s, median of {a.runs})")
-    table.header("rttyd", "guest", "MB/s", "x none")
+                rates.setdefault((name, kind), []).append(nbytes / seconds)
+                cpu.setdefault((name, kind), []).append(CPUCountedRttyd.seconds[-1])
+    table.section(f"Trigger cost: rttyd, 1 client, log off, {a.mib} MiB (MB/s and rttyd CPU s, median of {a.runs})")
+    table.header("rttyd", "guest", "MB/s", "x none", "CPU s", "x none")
     for kind in ("pty", "unix"):
-        base = median(results[("no triggers", kind)])
+        base, base_cpu = median(rates[("no triggers", kind)]), median(cpu[("no triggers", kind)])
         for name, _ in cases:
-            m = median(results[(name, kind)])
-            table.row(name, kind, f"{m / 1e6:.1f}", f"{m / base:.2f}")
+            m, c = median(rates[(name, kind)]), median(cpu[(name, kind)])
+            table.row(name, kind, f"{m / 1e6:.1f}", f"{m / base:.2f}", f"{c:.2f}", f"{c / base_cpu:.2f}")
 
 
 class Table:

@@ -72,7 +72,7 @@ final class TriggerSink: OutputSink, @unchecked Sendable {
     }
 
     func append(_ burst: ByteBuffer) {
-        batch.append(contentsOf: burst.readableBytesView)
+        burst.withUnsafeReadableBytes { batch.append(contentsOf: $0) }
         if batch.count >= Self.handOverBytes { handOverBatch() }
     }
 
