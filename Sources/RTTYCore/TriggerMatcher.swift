@@ -33,12 +33,17 @@ public struct TriggerMatcher {
     }
 
     private let triggers: [Compiled]
-    /// For each byte value, the triggers (bits) whose literal starts with it.
-    private var firstByte = [UInt64](repeating: 0, count: 256)
-    private var hasLiterals = false
+    /// The shortest literal's length (0: no literals), and per byte value how far a window
+    /// ending in it may move and which literals' first `shortest` bytes end in it.
+    private var shortest = 0
+    private var skip = [UInt8](repeating: 0, count: 256)
+    private var endsIn = [UInt64](repeating: 0, count: 256)
     /// Triggers without a literal: every line goes to their regex.
     private var always: UInt64 = 0
-    private var line: [UInt8] = []
+    /// The line so far: the first `lineCount` bytes of a buffer of `maxLine` (filled in
+    /// place; an array grown and emptied per line cost more than the matching).
+    private var line = [UInt8](repeating: 0, count: TriggerMatcher.maxLine)
+    private var lineCount = 0
     private var state = State.text
 
     /// Patterns that do not compile are left out (the parser has refused them already).
@@ -52,15 +57,19 @@ public struct TriggerMatcher {
             }
             let literal = RequiredLiteral.of(pattern)
             compiled.append(Compiled(regex: regex, literal: literal, whole: literal != nil && RequiredLiteral.isWhole(pattern)))
-            if let first = literal?.first {
-                firstByte[Int(first)] |= 1 << UInt64(index)
-                hasLiterals = true
-            } else {
+            if literal == nil {
                 always |= 1 << UInt64(index)
             }
         }
         triggers = compiled
-        line.reserveCapacity(Self.maxLine)
+        let literals = compiled.compactMap(\.literal)
+        shortest = min(literals.map(\.count).min() ?? 0, 255)
+        skip = [UInt8](repeating: UInt8(shortest), count: 256)
+        for (index, trigger) in compiled.enumerated() {
+            guard let literal = trigger.literal else { continue }
+            for at in 0..<shortest - 1 { skip[Int(literal[at])] = min(skip[Int(literal[at])], UInt8(shortest - 1 - at)) }
+            endsIn[Int(literal[shortest - 1])] |= 1 << UInt64(index)
+        }
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ found: (Match) -> Void) {
@@ -74,6 +83,15 @@ public struct TriggerMatcher {
                     i = end
                     continue
                 }
+                // A control: most are dropped right here.
+                switch bytes[i] {
+                case 0x0A: endLine(found)
+                case 0x1B: state = .escape
+                case 0x09: append(0x20, found)
+                default: break
+                }
+                i += 1
+                continue
             }
             take(bytes[i], found)
             i += 1
@@ -83,13 +101,7 @@ public struct TriggerMatcher {
     private mutating func take(_ byte: UInt8, _ found: (Match) -> Void) {
             switch state {
             case .text:
-                switch byte {
-                case 0x0A: endLine(found)
-                case 0x1B: state = .escape
-                case 0x09: append(0x20, found)
-                case 0x00..<0x20, 0x7F: break
-                default: append(byte, found)
-                }
+                break  // handled in `feed`
             case .escape:
                 switch byte {
                 case UInt8(ascii: "["): state = .csi
@@ -117,7 +129,7 @@ public struct TriggerMatcher {
 
     /// What is left of the last line (the output ended without a newline).
     public mutating func finish(_ found: (Match) -> Void) {
-        if !line.isEmpty { endLine(found) }
+        if lineCount > 0 { endLine(found) }
         state = .text
     }
 
@@ -127,33 +139,37 @@ public struct TriggerMatcher {
     }
 
     private mutating func append(_ byte: UInt8, _ found: (Match) -> Void) {
-        line.append(byte)
-        if line.count >= Self.maxLine { endLine(found) }
+        line[lineCount] = byte
+        lineCount += 1
+        if lineCount >= Self.maxLine { endLine(found) }
     }
 
     private mutating func appendRun(_ run: UnsafeRawBufferPointer, _ found: (Match) -> Void) {
         var rest = run
         while !rest.isEmpty {
-            let take = min(rest.count, Self.maxLine - line.count)
-            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<take]))
+            let take = min(rest.count, Self.maxLine - lineCount)
+            let at = lineCount
+            line.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[at..<at + take]).copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[..<take])) }
+            lineCount += take
             rest = UnsafeRawBufferPointer(rebasing: rest[take...])
-            if line.count >= Self.maxLine { endLine(found) }
+            if lineCount >= Self.maxLine { endLine(found) }
         }
     }
 
     private mutating func endLine(_ found: (Match) -> Void) {
-        defer { line.removeAll(keepingCapacity: true) }
-        guard !line.isEmpty else { return }
+        defer { lineCount = 0 }
+        guard lineCount > 0 else { return }
         var candidates = always | literalCandidates()
         guard candidates != 0 else { return }
-        let text = String(decoding: line, as: UTF8.self)
+        let bytes = Array(line[..<lineCount])
+        let text = String(decoding: bytes, as: UTF8.self)
         while candidates != 0 {
             let index = candidates.trailingZeroBitCount
             candidates &= candidates - 1
             if triggers[index].whole {
-                found(Match(trigger: index, line: Self.shown(line), matched: Self.shown(triggers[index].literal!)))
+                found(Match(trigger: index, line: Self.shown(bytes), matched: Self.shown(triggers[index].literal!)))
             } else if let match = try? triggers[index].regex?.firstMatch(in: text) {
-                found(Match(trigger: index, line: Self.shown(line), matched: Self.shown(Array(text[match.range].utf8))))
+                found(Match(trigger: index, line: Self.shown(bytes), matched: Self.shown(Array(text[match.range].utf8))))
             }
         }
     }
@@ -185,30 +201,40 @@ public struct TriggerMatcher {
         bytes.count <= maxShown ? TerminalText.escaped(bytes) : TerminalText.escaped(bytes.prefix(maxShown)) + "..."
     }
 
-    /// The triggers whose literal is in the line: one table look-up per byte, and a
-    /// comparison only where a literal could start.
+    /// The triggers whose literal is in the line, by Horspool's skip for many literals:
+    /// the byte at the end of a window of `shortest` bytes says how far the next window
+    /// can start (`skip`), and literals are compared only where a window ends in the byte
+    /// their first `shortest` bytes end in (`endsIn`). Most bytes of a line are never read.
     private func literalCandidates() -> UInt64 {
-        guard hasLiterals else { return 0 }
+        guard shortest > 0 else { return 0 }
         var found: UInt64 = 0
-        line.withUnsafeBufferPointer { bytes in firstByte.withUnsafeBufferPointer { table in
-            let count = bytes.count
-            for start in 0..<count {
-                var maybe = table[Int(bytes[start])] & ~found
-                while maybe != 0 {
-                    let index = maybe.trailingZeroBitCount
-                    maybe &= maybe - 1
-                    let literal = triggers[index].literal!
-                    if start + literal.count <= count && literal.withUnsafeBufferPointer({ memoryEqual(bytes, start, $0) }) {
-                        found |= 1 << UInt64(index)
+        line.withUnsafeBufferPointer { whole in
+            skip.withUnsafeBufferPointer { skip in
+                endsIn.withUnsafeBufferPointer { endsIn in
+                    let bytes = UnsafeBufferPointer(rebasing: whole[..<lineCount])
+                    var end = shortest - 1
+                    while end < bytes.count {
+                        let byte = Int(bytes[end])
+                        var maybe = endsIn[byte] & ~found
+                        while maybe != 0 {
+                            let index = maybe.trailingZeroBitCount
+                            maybe &= maybe - 1
+                            let literal = triggers[index].literal!
+                            let start = end - shortest + 1
+                            if start + literal.count <= bytes.count && literal.withUnsafeBufferPointer({ memoryEqual(bytes, start, $0) }) {
+                                found |= 1 << UInt64(index)
+                            }
+                        }
+                        end += Int(skip[byte])
                     }
                 }
             }
-        } }
+        }
         return found
     }
 
     private func memoryEqual(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ literal: UnsafeBufferPointer<UInt8>) -> Bool {
-        for k in 1..<literal.count where bytes[start + k] != literal[k] { return false }
+        for k in 0..<literal.count where bytes[start + k] != literal[k] { return false }
         return true
     }
 }

@@ -109,6 +109,22 @@ import Testing
         }
     }
 
+    /// Many literals of different lengths in one matcher (the skip table is shared), on
+    /// random lines over their alphabet: the triggers that fire are the ones whose regex
+    /// matches, line by line.
+    @Test func manyLiteralsTogetherFindEveryMatch() throws {
+        let patterns = ["ab", "abc", "bca", "dd", "a b:", "cab+d", "b?cc", "d:a"]
+        let regexes = patterns.map { try! Trigger.compile($0).get() }
+        let triggers = patterns.enumerated().map { Trigger(name: "t\($0.offset)", pattern: $0.element) }
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcd :")
+        for _ in 0..<3000 {
+            let line = String((0..<Int.random(in: 0...40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let expected = patterns.indices.filter { (try? regexes[$0].firstMatch(in: line)) != nil }.map { "t\($0)" }
+            #expect(Self.fired(triggers, Array((line + "\n").utf8)).sorted() == expected.sorted(), "\(line)")
+        }
+    }
+
     // MARK: config
 
     @Test func triggersComeFromDefaultsThenTheConsole() throws {
