@@ -12,8 +12,10 @@ final class TriggerSink: OutputSink, @unchecked Sendable {
     /// One thread matches for every console, with the console log's back-pressure: if it
     /// falls 32 MiB behind, the loop waits, so no line goes unmatched.
     static let writer = LogWriter()
-    /// A batch is handed over at this size, or `handOverDelay` after its first byte.
-    static let handOverBytes = 16 << 10
+    /// A batch is handed over at this size, or `handOverDelay` after its first byte. Each
+    /// hand-over wakes the matching thread: 64 KiB, as the console log's batches, makes a
+    /// pty firehose cost 16 wake-ups per MiB, not 64.
+    static let handOverBytes = 64 << 10
     static let handOverDelay = TimeAmount.milliseconds(5)
     /// Audit records, notices and marks per trigger: at most `eventsPerWindow` in a
     /// window of `eventWindow` seconds; the rest are counted into the next one reported
