@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """rtty against socat, conserver and ser2net, on the same guests, in one run.
 
-Usage: bench/run.py [--quick] [--runs N] [--only throughput,rtt,ssh,idle,logging]
+Usage: bench/run.py [--quick] [--runs N] [--only throughput,rtt,ssh,idle,logging,triggers]
                     [--rttyd PATH] [--out FILE]
 
 Every guest and client is bench/load.c (compiled here), so each server is driven by the
@@ -218,6 +218,43 @@ def bench_cases(a, table, title, cases):
             table.row(name + guest, f"{m / 1e6:.1f}", f"{m / base:.2f}")
 
 
+# ---- trigger cost ----
+
+class CPUCountedRttyd(Rttyd):
+    """rttyd whose CPU seconds (all its threads) are read just before it is stopped: on a
+    shared machine they vary less than the wall-clock rate."""
+    seconds = []
+
+    def __exit__(self, *exc):
+        CPUCountedRttyd.seconds.append(tree_cpu_seconds(self.pid))
+        return super().__exit__(*exc)
+
+
+def bench_triggers(a, table):
+    """The shipped crash set (packaging/etc/triggers.conf, ten triggers) against none, log
+    off, one client: matching runs beside the relay, on the trigger thread."""
+    nbytes = a.mib << 20
+    with open(os.path.join(ROOT, "packaging/etc/triggers.conf")) as f:
+        shipped = f.read()
+    cases = [("no triggers", ""), ("10 shipped triggers", shipped)]
+    rates, cpu = {}, {}
+    for _ in range(a.runs):
+        for name, extra in cases:
+            for kind in ("pty", "unix"):
+                seconds = throughput_once(lambda g: CPUCountedRttyd(a.rttyd, [g], extra=extra), kind, nbytes, 1)
+                if seconds is None:
+                    raise SystemExit(f"rttyd lost bytes with {name}")
+                rates.setdefault((name, kind), []).append(nbytes / seconds)
+                cpu.setdefault((name, kind), []).append(CPUCountedRttyd.seconds[-1])
+    table.section(f"Trigger cost: rttyd, 1 client, log off, {a.mib} MiB (MB/s and rttyd CPU s, median of {a.runs})")
+    table.header("rttyd", "guest", "MB/s", "x none", "CPU s", "x none")
+    for kind in ("pty", "unix"):
+        base, base_cpu = median(rates[("no triggers", kind)]), median(cpu[("no triggers", kind)])
+        for name, _ in cases:
+            m, c = median(rates[(name, kind)]), median(cpu[(name, kind)])
+            table.row(name, kind, f"{m / 1e6:.1f}", f"{m / base:.2f}", f"{c:.2f}", f"{c / base_cpu:.2f}")
+
+
 class Table:
     def __init__(self):
         self.lines = []
@@ -244,7 +281,7 @@ def main():
     ap.add_argument("--rtt", type=int, default=5000)
     ap.add_argument("--idle-seconds", type=float, default=30)
     ap.add_argument("--idle-counts", default="1,100,1000")
-    ap.add_argument("--only", default="throughput,rtt,ssh,idle,logging,metrics")
+    ap.add_argument("--only", default="throughput,rtt,ssh,idle,logging,metrics,triggers")
     ap.add_argument("--servers", default="socat,rttyd,conserver,ser2net", help="which servers to run")
     ap.add_argument("--rttyd", default=os.path.join(ROOT, ".build/release/rttyd"))
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.txt"))
@@ -261,7 +298,7 @@ def main():
     try:
         for part in a.only.split(","):
             {"throughput": bench_throughput, "rtt": bench_rtt, "ssh": bench_ssh, "idle": bench_idle,
-             "logging": bench_logging, "metrics": bench_metrics}[part](a, table)
+             "logging": bench_logging, "metrics": bench_metrics, "triggers": bench_triggers}[part](a, table)
     except BaseException as error:
         head.append(f"# INCOMPLETE: stopped by {error!r}")
         raise

@@ -251,9 +251,10 @@ class Socat(Server):
 
 class Rttyd(Server):
     def __init__(self, rttyd, guests, tcp=False, log=False, timestamps=False, transcript=False, etc=None, group=None,
-                 metrics=False):
+                 metrics=False, extra=""):
         """`etc`: where rtty.conf and the ACL go (default: the work directory); `metrics`:
-        serve Prometheus metrics on a free loopback port."""
+        serve Prometheus metrics on a free loopback port; `extra`: TOML appended to the
+        config (e.g. [[defaults.trigger]] tables)."""
         self.work = tempfile.mkdtemp(dir=WORK)
         w = self.work
         etc = etc or w
@@ -283,7 +284,8 @@ transcript = {str(transcript).lower()}
 client_queue_bytes = 268435456
 max_clients = 10000
 max_clients_per_user = 10000
-{consoles}""")
+{consoles}
+{extra}""")
             if metrics:
                 f.write(f'[control]\nmetrics = "127.0.0.1:{free_port()}"\n')
         self.lines = []

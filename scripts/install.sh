@@ -69,6 +69,7 @@ do_install() {
     put "$snippet" "$DATADIR/sshd_config.d/rtty.conf" 0644
     put packaging/etc/rtty.conf "$DATADIR/rtty.conf.example" 0644
     put packaging/etc/access "$DATADIR/access.example" 0644
+    put packaging/etc/triggers.conf "$DATADIR/triggers.conf" 0644
     keep packaging/etc/rtty.conf "$SYSCONFDIR/rtty/rtty.conf" 0644
     keep packaging/etc/access "$SYSCONFDIR/rtty/access" 0640
     keep pam/rtty "$SYSCONFDIR/pam.d/rtty" 0644

@@ -72,18 +72,22 @@ static int above_stdio(int fd) {
     return fd > 2 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-/// The child: the slave as its controlling terminal and its descriptors 0-2; the status
-/// pipe at 3 (close-on-exec, so a successful exec closes it); nothing else at all, whatever
-/// the daemon (or a library in it) left without close-on-exec.
-static void run_child(int slave, int status_fd, const char *const argv[], const char *const envp[]) {
+/// The child: `in` as descriptor 0 and `out` as 1 and 2 (for a pty both are the slave,
+/// which also becomes the controlling terminal); the status pipe at 3 (close-on-exec, so a
+/// successful exec closes it); nothing else at all, whatever the daemon (or a library in
+/// it) left without close-on-exec.
+static void run_child(int in, int out, int controlling_tty, int status_fd,
+                      const char *const argv[], const char *const envp[]) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
     status_fd = above_stdio(status_fd);
-    slave = above_stdio(slave);
-    int ok = status_fd >= 0 && slave >= 0 && setsid() >= 0 && ioctl(slave, TIOCSCTTY, 0) == 0 &&
-             dup2(slave, 0) == 0 && dup2(slave, 1) == 1 && dup2(slave, 2) == 2 &&
+    in = above_stdio(in);
+    out = above_stdio(out);
+    int ok = status_fd >= 0 && in >= 0 && out >= 0 && setsid() >= 0 &&
+             (!controlling_tty || ioctl(in, TIOCSCTTY, 0) == 0) &&
+             dup2(in, 0) == 0 && dup2(out, 1) == 1 && dup2(out, 2) == 2 &&
              (status_fd == 3 || dup2(status_fd, 3) == 3) && fcntl(3, F_SETFD, FD_CLOEXEC) == 0;
     if (ok) {
         close_from(4);
@@ -95,29 +99,26 @@ static void run_child(int slave, int status_fd, const char *const argv[], const 
     _exit(127);
 }
 
-int rtty_spawn_pty(const char *const argv[], const char *const envp[],
-                   unsigned short rows, unsigned short cols,
-                   int *master_fd, pid_t *child_pid) {
-    int master = -1, slave = -1;
-    if (rtty_open_pty(&master, &slave) != 0) return -1;
-    if (rtty_set_window_size(slave, rows, cols) != 0) {
-        int e = errno; close(master); close(slave); errno = e; return -1;
-    }
+/// Forks and runs `argv` as run_child says; `in` and `out` are closed in the parent. The
+/// pid, or -1 with errno set (also when exec failed).
+static pid_t spawn_child(int in, int out, int controlling_tty,
+                         const char *const argv[], const char *const envp[]) {
     // A pipe that closes on a successful exec tells the parent whether exec worked.
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) {
-        int e = errno; close(master); close(slave); errno = e; return -1;
+        int e = errno; close(in); if (out != in) close(out); errno = e; return -1;
     }
     pid_t pid = fork();
+    if (pid == 0) run_child(in, out, controlling_tty, status_pipe[1], argv, envp);
+    int fork_errno = errno;
+    close(in);
+    if (out != in) close(out);
+    close(status_pipe[1]);
     if (pid < 0) {
-        int e = errno;
-        close(master); close(slave); close(status_pipe[0]); close(status_pipe[1]);
-        errno = e;
+        close(status_pipe[0]);
+        errno = fork_errno;
         return -1;
     }
-    if (pid == 0) run_child(slave, status_pipe[1], argv, envp);
-    close(slave);
-    close(status_pipe[1]);
     int child_errno = 0;
     ssize_t n;
     do {
@@ -127,13 +128,44 @@ int rtty_spawn_pty(const char *const argv[], const char *const envp[],
     if (n == sizeof(child_errno)) {
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        close(master);
         errno = child_errno;
         return -1;
+    }
+    return pid;
+}
+
+int rtty_spawn_pty(const char *const argv[], const char *const envp[],
+                   unsigned short rows, unsigned short cols,
+                   int *master_fd, pid_t *child_pid) {
+    int master = -1, slave = -1;
+    if (rtty_open_pty(&master, &slave) != 0) return -1;
+    if (rtty_set_window_size(slave, rows, cols) != 0) {
+        int e = errno; close(master); close(slave); errno = e; return -1;
+    }
+    pid_t pid = spawn_child(slave, slave, 1, argv, envp);
+    if (pid < 0) {
+        int e = errno; close(master); errno = e; return -1;
     }
     int flags = fcntl(master, F_GETFL);
     fcntl(master, F_SETFL, flags | O_NONBLOCK);
     *master_fd = master;
+    *child_pid = pid;
+    return 0;
+}
+
+int rtty_spawn_piped(const char *const argv[], const char *const envp[],
+                     int *output_fd, pid_t *child_pid) {
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0) return -1;
+    int output[2];
+    if (pipe2(output, O_CLOEXEC) != 0) {
+        int e = errno; close(null_fd); errno = e; return -1;
+    }
+    pid_t pid = spawn_child(null_fd, output[1], 0, argv, envp);
+    if (pid < 0) {
+        int e = errno; close(output[0]); errno = e; return -1;
+    }
+    *output_fd = output[0];
     *child_pid = pid;
     return 0;
 }

@@ -19,6 +19,10 @@ public struct AuditEvent: Equatable, Sendable {
         case loginFailed = "login-failed"
         case grant
         case revoke
+        /// A trigger matched a line of console output (TriggerSink).
+        case trigger
+        /// A trigger's command ended: its exit status, or why it did not run.
+        case triggerCommand = "trigger-command"
     }
 
     public var time: Timestamp

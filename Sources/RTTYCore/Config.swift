@@ -87,6 +87,8 @@ public struct Config: Equatable, Sendable {
         public var transcriptKeepBytes: Int
         /// Direct TCP access (off unless configured).
         public var tcp: TCPAccess?
+        /// `[[defaults.trigger]]` then this console's own `[[console.NAME.trigger]]`.
+        public var triggers: [Trigger]
 
         public init(name: String, source: Source, defaults: Defaults) {
             self.name = name
@@ -105,6 +107,7 @@ public struct Config: Equatable, Sendable {
             self.transcript = defaults.transcript
             self.transcriptMaxBytes = defaults.transcriptMaxBytes
             self.transcriptKeepBytes = defaults.transcriptKeepBytes
+            self.triggers = defaults.triggers
         }
     }
 
@@ -145,6 +148,8 @@ public struct Config: Equatable, Sendable {
         public var transcriptMaxBytes = 64 << 20
         /// 1 GiB per console.
         public var transcriptKeepBytes = 1 << 30
+        /// Every console's triggers, before its own.
+        public var triggers: [Trigger] = []
         public init() {}
     }
 

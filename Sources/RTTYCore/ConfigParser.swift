@@ -95,11 +95,12 @@ public enum ConfigParser {
             }
             if let defaults = root["defaults"] {
                 guard let table = defaults.table else { throw fail("defaults", "expected a table") }
-                for key in table.keys where !ConfigParser.settingKeys.contains(key) {
-                    throw fail("defaults" + key, "unknown key; expected one of \(ConfigParser.settingKeys.joined(separator: ", "))")
+                for key in table.keys where !ConfigParser.settingKeys.contains(key) && key != "trigger" {
+                    throw fail("defaults" + key, "unknown key; expected one of \(ConfigParser.settingKeys.joined(separator: ", ")), or [[defaults.trigger]] tables")
                 }
                 var template = Config.Console(name: "", source: .device(path: "/"), defaults: config.defaults)
                 try applySettings(table, prefix: "defaults", to: &template)
+                template.triggers = try readTriggers(table, "defaults")
                 config.defaults = Config.Defaults(from: template)
             }
             if let consoles = root["console"] {
@@ -145,8 +146,8 @@ public enum ConfigParser {
                 let key = TOMLKeyPath(["console", name])
                 if let problem = ConsoleName.problem(name) { throw fail(key, problem) }
                 guard let body = table[name]?.table else { throw fail(key, "expected a table [\(key)]") }
-                for k in body.keys where !(ConfigParser.sourceKeys + ConfigParser.tcpKeys + ConfigParser.settingKeys).contains(k) {
-                    throw fail(key + k, "unknown key; expected device, exec or unix, rows, cols, tcp keys (\(ConfigParser.tcpKeys.joined(separator: ", "))), or one of \(ConfigParser.settingKeys.joined(separator: ", "))")
+                for k in body.keys where !(ConfigParser.sourceKeys + ConfigParser.tcpKeys + ConfigParser.settingKeys + ["trigger"]).contains(k) {
+                    throw fail(key + k, "unknown key; expected device, exec or unix, rows, cols, tcp keys (\(ConfigParser.tcpKeys.joined(separator: ", "))), [[\(key).trigger]] tables, or one of \(ConfigParser.settingKeys.joined(separator: ", "))")
                 }
                 let source = try readSource(body, key)
                 if case .exec = source {} else {
@@ -157,6 +158,7 @@ public enum ConfigParser {
                 var console = Config.Console(name: name, source: source, defaults: defaults)
                 try applySettings(body, prefix: key, to: &console)
                 console.tcp = try readTCP(body, key)
+                console.triggers = try readTriggers(body, key, after: defaults.triggers)
                 if let tcp = console.tcp {
                     if let other = ports[tcp.address] { throw fail(key + "tcp", "\(tcp.address) is already the port of console \(other)") }
                     ports[tcp.address] = name
@@ -309,5 +311,6 @@ extension Config.Defaults {
         transcript = template.transcript
         transcriptMaxBytes = template.transcriptMaxBytes
         transcriptKeepBytes = template.transcriptKeepBytes
+        triggers = template.triggers
     }
 }

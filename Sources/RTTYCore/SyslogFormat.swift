@@ -27,11 +27,12 @@ public enum SyslogFormat {
     /// Longest value (bytes of UTF-8) sent for one field.
     public static let maxValueBytes = 1024
 
-    /// Severity: refusals and losses are warnings, changes notices, sessions information.
+    /// Severity: refusals, losses and trigger matches (a panic, an oops) are warnings,
+    /// changes and trigger commands notices, sessions information.
     public static func severity(_ kind: AuditEvent.Kind) -> Int {
         switch kind {
-        case .denied, .refused, .loginFailed, .deviceLost: return 4
-        case .kick, .grant, .revoke, .reload, .settings, .breakSent, .deviceBack: return 5
+        case .denied, .refused, .loginFailed, .deviceLost, .trigger: return 4
+        case .kick, .grant, .revoke, .reload, .settings, .breakSent, .deviceBack, .triggerCommand: return 5
         case .sessionStart, .sessionEnd, .sessionInfo: return 6
         }
     }

@@ -38,16 +38,36 @@ struct TOMLKeyPath: Hashable, Sendable, ExpressibleByStringLiteral, CustomString
 /// best-effort index.
 public struct TOMLKeyLines: Sendable {
     private var lines: [[String]: Int] = [:]
+    /// Keys inside the Nth table of an array of tables (`[[console.pbx.trigger]]`), where
+    /// every element has the same path; `key` [] is the element's header.
+    private var elementLines: [ElementKey: Int] = [:]
+
+    private struct ElementKey: Hashable, Sendable {
+        let array: [String]
+        let index: Int
+        let key: [String]
+    }
 
     public init(_ text: String) {
         var scanner = Scanner(Array(text.unicodeScalars))
-        scanner.document { path, line in
+        scanner.document { path, line, element in
+            if let (array, index) = element {
+                let key = ElementKey(array: array, index: index, key: Array(path.dropFirst(array.count)))
+                if elementLines[key] == nil { elementLines[key] = line }
+            }
             // A key's first appearance also makes each table above it appear there.
             for end in path.indices {
                 let prefix = Array(path[...end])
                 if lines[prefix] == nil { lines[prefix] = line }
             }
         }
+    }
+
+    /// The line of `key` in element `index` (from 0) of the array of tables `array`, else
+    /// of that element's header, else of the array.
+    func line(of array: TOMLKeyPath, element index: Int, key: String?) -> Int? {
+        if let key, let line = elementLines[ElementKey(array: array.parts, index: index, key: [key])] { return line }
+        return elementLines[ElementKey(array: array.parts, index: index, key: [])] ?? line(of: array)
     }
 
     /// The line of `key`, else of the nearest table above it that the file names.
@@ -93,8 +113,12 @@ public struct TOMLKeyLines: Sendable {
             }
         }
 
-        mutating func document(_ found: ([String], Int) -> Void) {
+        /// `found(path, line, element)`: element is the array of tables and the index
+        /// within it of the table being read, when it is one.
+        mutating func document(_ found: ([String], Int, ([String], Int)?) -> Void) {
             var table: [String] = []
+            var element: ([String], Int)?
+            var elements: [[String]: Int] = [:]
             while peek != nil {
                 let before = i
                 skipBlank(newlines: true)
@@ -102,15 +126,22 @@ public struct TOMLKeyLines: Sendable {
                 let start = line
                 if c == "[" {
                     i += 1
-                    if peek == "[" { i += 1 }  // [[array of tables]]
+                    let isArray = peek == "["  // [[array of tables]]
+                    if isArray { i += 1 }
                     table = keyPath()
-                    found(table, start)
+                    if isArray {
+                        element = (table, elements[table, default: 0])
+                        elements[table, default: 0] += 1
+                    } else {
+                        element = nil
+                    }
+                    found(table, start, element)
                 } else {
                     let key = keyPath()
-                    if !key.isEmpty { found(table + key, start) }
+                    if !key.isEmpty { found(table + key, start, element) }
                     skipBlank()
                     if peek == "=" { i += 1 }
-                    value(at: key.isEmpty ? nil : table + key, found)
+                    value(at: key.isEmpty ? nil : table + key) { found($0, $1, element) }
                 }
                 // The rest of the line: "]", "]]", a comment.
                 while let c = peek, c != "\n" { i += 1 }

@@ -64,6 +64,7 @@ extension ConsoleHub {
             replay.append(bytes)
             log?.write(bytes)
         }
+        triggers?.append(buffer)
         if clients.contains(where: { $0.transcript != nil }) {
             let quoted = transcriptOutput.quote(buffer.readableBytesView)
             for client in clients { client.transcript?.output(quoted: quoted) }
@@ -89,6 +90,7 @@ extension ConsoleHub {
     /// once, so typing never waits.
     func deviceOutputComplete() {
         metrics?.burstEnded()
+        triggers?.burstEnded()
         if lastReadWasFull && !pending.isEmpty {
             if outputFlush == nil {
                 outputFlush = loop.scheduleTask(in: Self.coalesceDelay) {

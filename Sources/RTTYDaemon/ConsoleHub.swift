@@ -45,6 +45,8 @@ final class ConsoleHub: @unchecked Sendable {
     var transcriptRetention = TranscriptRetention()
     /// This console's Prometheus series (ConsoleMetrics.swift): nil unless metrics are served.
     var metrics: ConsoleMetrics?
+    /// This console's triggers (TriggerSink.swift); nil without any.
+    var triggers: TriggerSink?
 
     init(
         config: Config.Console, paths: Config.Paths, loop: EventLoop, access: AccessControl, audit: AuditLog, logger: Logger,
@@ -74,6 +76,7 @@ final class ConsoleHub: @unchecked Sendable {
     func start() -> EventLoopFuture<Void> {
         loop.preconditionInEventLoop()
         openLog()
+        triggers = TriggerSink.make(for: self)
         return listeners.startUnix().flatMap { self.listeners.startTCP() }.map {
             self.openSource()
         }
@@ -287,6 +290,7 @@ extension ConsoleHub {
         }
         config = new
         if old.replayBytes != new.replayBytes { replay.resize(capacity: new.replayBytes) }
+        if old.triggers != new.triggers || old.log != new.log { triggers = TriggerSink.make(for: self, replacing: triggers) }
         if old.log != new.log || old.timestamps != new.timestamps || old.logMaxBytes != new.logMaxBytes || old.logKeep != new.logKeep {
             openLog()
         }

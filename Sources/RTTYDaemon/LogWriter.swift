@@ -22,7 +22,8 @@ final class LogWriter: @unchecked Sendable {
     /// Jobs queued and not finished (including the ones running); under `state`'s lock.
     private var unfinished = 0
 
-    private init() {
+    /// `shared`, and the trigger sinks' matching thread (TriggerSink.writer).
+    init() {
         ReaderThread { [self] in run() }.start()
     }
 

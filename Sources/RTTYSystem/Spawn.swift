@@ -12,6 +12,21 @@ public struct SpawnedChild: Sendable {
 /// Commands of exec consoles: run under a new pty, reaped, ended.
 public enum Spawn {
     public static func underPty(_ argv: [String], environment: [String], rows: Int, cols: Int) throws(SystemError) -> SpawnedChild {
+        try spawn(argv, environment) { argv, env, fd, pid in
+            rtty_spawn_pty(argv, env, UInt16(clamping: rows), UInt16(clamping: cols), fd, pid)
+        }
+    }
+
+    /// A command without a terminal (a trigger's): stdin /dev/null, stdout and stderr one
+    /// pipe whose read end is `master` (blocking), nothing else open, its own session.
+    public static func piped(_ argv: [String], environment: [String]) throws(SystemError) -> SpawnedChild {
+        try spawn(argv, environment) { argv, env, fd, pid in rtty_spawn_piped(argv, env, fd, pid) }
+    }
+
+    private static func spawn(
+        _ argv: [String], _ environment: [String],
+        _ call: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>, UnsafeMutablePointer<CInt>, UnsafeMutablePointer<pid_t>) -> CInt
+    ) throws(SystemError) -> SpawnedChild {
         guard let path = argv.first, path.hasPrefix("/") else {
             throw SystemError("run", argv.first ?? "(empty command)", .invalidArgument)
         }
@@ -21,14 +36,12 @@ public enum Spawn {
             cArgv.forEach { free($0) }
             cEnv.forEach { free($0) }
         }
-        var argvPointers: [UnsafePointer<CChar>?] = cArgv.map { UnsafePointer($0) } + [nil]
-        var envPointers: [UnsafePointer<CChar>?] = cEnv.map { UnsafePointer($0) } + [nil]
-        var master: CInt = -1
+        let argvPointers: [UnsafePointer<CChar>?] = cArgv.map { UnsafePointer($0) } + [nil]
+        let envPointers: [UnsafePointer<CChar>?] = cEnv.map { UnsafePointer($0) } + [nil]
+        var fd: CInt = -1
         var pid: pid_t = 0
-        try syscall("run", path) {
-            rtty_spawn_pty(&argvPointers, &envPointers, UInt16(clamping: rows), UInt16(clamping: cols), &master, &pid)
-        }
-        return SpawnedChild(master: FileDescriptor(rawValue: master), pid: pid)
+        try syscall("run", path) { call(argvPointers, envPointers, &fd, &pid) }
+        return SpawnedChild(master: FileDescriptor(rawValue: fd), pid: pid)
     }
 
     /// The signals the daemon sends its exec consoles' commands.
@@ -77,6 +90,12 @@ public enum Spawn {
     /// Best effort: a child that is already gone has nothing to be told.
     public static func signal(_ pid: Int32, _ signal: Signal) {
         _ = try? syscall("kill", "pid \(pid)") { kill(pid, signal.number) }
+    }
+
+    /// A signal to the process group `pid` leads (a `piped` child's session), so what it
+    /// started goes too.
+    public static func signalGroup(_ pid: Int32, _ sig: CInt) {
+        _ = kill(-pid, sig)
     }
 
     /// SIGTERM, up to `grace` seconds to go, then SIGKILL; always reaps. Blocking.

@@ -56,7 +56,8 @@ struct RTTYD: AsyncParsableCommand {
         if checkConfig {
             print("\(path): OK, \(parsed.consoles.count) consoles")
             for console in parsed.consoles {
-                print("  \(console.name): \(console.source.kind) \(console.source.describe) \(console.settings.short) group \(console.group)")
+                let triggers = console.triggers.isEmpty ? "" : ", triggers " + console.triggers.map(\.name).joined(separator: " ")
+                print("  \(console.name): \(console.source.kind) \(console.source.describe) \(console.settings.short) group \(console.group)\(triggers)")
             }
             return
         }

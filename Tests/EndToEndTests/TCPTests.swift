@@ -29,6 +29,15 @@ import Testing
         }
 
         var audit: String { (try? String(contentsOfFile: env.logDir + "/audit.jsonl", encoding: .utf8)) ?? "" }
+
+        /// A raw (socat) or telnet client of the port, attached.
+        func streamWatcher(mode: String) throws -> LiveProcess {
+            let watcher = mode == "raw"
+                ? try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(port)"])
+                : try LiveProcess("/usr/bin/telnet", ["127.0.0.1", String(port)])
+            try daemon.waitForLog("attached: tcp@")
+            return watcher
+        }
     }
 
     @Test func rawModeCarriesBytesBothWaysAndNothingElse() throws {
@@ -55,10 +64,7 @@ import Testing
     @Test(.enabled(if: haveTelnet), arguments: ["raw", "telnet"])
     func noticesNeverReachTCPStreams(mode: String) throws {
         let rig = try Rig("tcp_mode = \"\(mode)\"")
-        let watcher = mode == "raw"
-            ? try LiveProcess("/usr/bin/socat", ["-", "TCP:127.0.0.1:\(rig.port)"])
-            : try LiveProcess("/usr/bin/telnet", ["127.0.0.1", String(rig.port)])
-        try rig.daemon.waitForLog("attached: tcp@")
+        let watcher = try rig.streamWatcher(mode: mode)
         try rig.guest.write("mark-one\r\n")
         try watcher.waitForOutput("mark-one\r\n")
         let observer = try ProtocolClient(socket: rig.env.socket("pbx"))

@@ -79,6 +79,12 @@ int rtty_spawn_pty(const char *const argv[], const char *const envp[],
                    unsigned short rows, unsigned short cols,
                    int *master_fd, pid_t *child_pid);
 
+/// The same for a command with no terminal: /dev/null as its stdin, one pipe as its
+/// stdout and stderr (the read end returned, blocking and close-on-exec), in a session of
+/// its own so that a timeout can end the whole process group.
+int rtty_spawn_piped(const char *const argv[], const char *const envp[],
+                     int *output_fd, pid_t *child_pid);
+
 /// Sets the window size of a pty (master or slave side).
 int rtty_set_window_size(int fd, unsigned short rows, unsigned short cols);
 
