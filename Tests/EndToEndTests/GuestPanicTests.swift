@@ -66,8 +66,13 @@ import Testing
         var audit: [String] { ((try? String(contentsOfFile: env.logDir + "/audit.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
         try waitUntil(timeout: 5, "two trigger records") { audit.filter { $0.contains(#""event":"trigger""#) }.count >= 2 }
         let fired = audit.filter { $0.contains(#""event":"trigger""#) }
-        #expect(fired[0].contains(#""trigger":"linux-panic","line":"["#) && fired[0].contains("] Kernel panic - not syncing: sysrq triggered crash"), "\(fired)")
-        #expect(fired[1].contains(#""trigger":"linux-call-trace","line":"["#) && fired[1].contains("] Call Trace:"), "\(fired)")
+        let records = fired.joined(separator: "\n")
+        let fields = auditFields(records)
+        #expect(fields.count == 2 && fields[0]["trigger"] == "linux-panic" && fields[1]["trigger"] == "linux-call-trace", "\(fired)")
+        let lines = fields.map { $0["line"] ?? "" }
+        #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("[") }, "\(fired)")
+        #expect(lines.first?.contains("] Kernel panic - not syncing: sysrq triggered crash") == true, "\(fired)")
+        #expect(lines.last?.contains("] Call Trace:") == true, "\(fired)")
         // The whole boot, up to the panic, fired nothing else.
         let before = String(decoding: watcher.data, as: UTF8.self)
         #expect(before.contains("guest: up") && before.contains("Linux version"), "the guest's boot is not in the output")

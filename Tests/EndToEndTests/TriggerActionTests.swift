@@ -62,7 +62,9 @@ import Testing
 
         let records = Self.records(rig, "trigger")
         #expect(records.count == 1)
-        #expect(records.first?.contains(#""trigger":"linux-panic","line":"\#(Self.panic)","matched":"Kernel panic - not syncing","command":"started""#) == true, "\(records)")
+        let record = auditFields(rig.audit).first { $0["event"] == "trigger" }
+        #expect(record?["trigger"] == "linux-panic" && record?["line"] == Self.panic, "\(records)")
+        #expect(record?["matched"] == "Kernel panic - not syncing" && record?["command"] == "started", "\(records)")
         var log: String { String(decoding: rig.env.logContents("pbx"), as: UTF8.self) }
         try waitUntil(timeout: 5, "mark-two in the console log") { log.contains("mark-two") }
         #expect(log.contains(Self.panic + "\u{1B}[0m\r\n[rtty: trigger linux-panic: \(Self.panic)]\nmark-two"), "\(log.debugDescription)")
