@@ -91,19 +91,21 @@ extension ConsoleHub {
             client.notice("unsupported protocol \(hello.protocolName); this daemon speaks \(RTTYVersion.protocolName)")
             return
         }
+        clientOutput(client.wireForm).flush()  // output of its old form first
         client.extended = true
+        outputMembersChanged()
         if hello.readOnly { client.rights = .readOnly }  // may lower what the ACL gave, never raise
         if hello.noReplay { client.wantsReplay = false }
         // Only a first frame makes a probe: a session already on record stays one.
         if hello.probe && client.record == .pending { client.record = .probe }
-        recordStart(client)
+        recordStart(client, replay: false)  // after the answer below
         let compact = settings.summary.replacingSpaces(with: ",")
         client.send(.withText(.hello, "\(RTTYVersion.protocolName) console=\(config.name) session=\(client.id) rights=\(client.rights.rawValue) policy=\(config.writePolicy.rawValue) state=\(state.word) settings=\(compact)"))
         if hello.probe {
             client.close(notice: nil)
             return
         }
-        if !hello.noReplay { sendReplayIfDue(client) } else { client.replayDone = true }
+        sendReplayIfDue(client)  // with no-replay, live output only
     }
 
     func mayWrite(_ client: ClientSession, _ what: String) -> Bool {
@@ -128,10 +130,7 @@ extension ConsoleHub {
         }
         client.lastInput = WallClock.monotonicSeconds()
         client.bytesIn += bytes.count
-        if let transcript = client.transcript {
-            transcript.input(bytes)
-            scheduleTranscriptFlush()
-        }
+        client.recording?.input(bytes, offset: recorder?.offset ?? 0)
         guard let source else {
             client.refuse("device is down (\(stateReason)); input dropped")
             return

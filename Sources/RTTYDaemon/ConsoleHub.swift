@@ -22,8 +22,14 @@ final class ConsoleHub: @unchecked Sendable {
     let paths: Config.Paths
     var settings: LineSettings
     var clients: [ClientSession] = []
-    var replay: ReplayRing
+    /// The consumers of the console's output (ConsoleHub+Output.swift): `sinksChanged`.
+    var outputSinks: [OutputSink] = []
+    let replaySink: ReplaySink
     var log: ConsoleLog?
+    /// The console's recording (`transcript = true`), one for all its sessions.
+    var recorder: Recorder?
+    /// One per wire form, in `WireForm` order.
+    lazy var clientOutputs: [ClientOutput] = WireForm.allCases.map { ClientOutput(form: $0, hub: self) }
     var source: OpenSource?
     var state: DeviceState = .down("not opened yet")
     var backoff = SourceBackoff()
@@ -33,20 +39,9 @@ final class ConsoleHub: @unchecked Sendable {
     var writeLockHolder: ClientSession?
     var stopped = false
     private var sessionCounter = 0
-    var transcriptFlush: Scheduled<Void>?
-    /// Device output of the current burst, not yet sent (ConsoleHub+Output.swift).
-    var pending = PendingOutput()
-    /// The buffers of the last flush, emptied, for the next one.
-    var spareOutput: PendingOutput?
-    var lastReadWasFull = false
-    var outputFlush: Scheduled<Void>?
     var lastDescriptorWarning = -Double.infinity
-    /// Device output as JSON text for transcripts, quoted once for all sessions.
-    var transcriptOutput = Asciicast.Stream()
     /// Input held back while the device cannot take more (flow control, slow line).
     var inputPaused = false
-    /// Keeps this console's transcripts under transcript_keep_bytes (Transcript.swift).
-    var transcriptRetention = TranscriptRetention()
     /// Bytes written to the device and not yet taken (`deviceQueueLimit`).
     var deviceQueued = 0
     /// The line carries one BREAK at a time (ConsoleHub+Requests.swift).
@@ -77,7 +72,7 @@ final class ConsoleHub: @unchecked Sendable {
         self.paths = paths
         self.loop = loop
         self.settings = config.settings
-        self.replay = ReplayRing(capacity: config.replayBytes)
+        self.replaySink = ReplaySink(capacity: config.replayBytes)
         var logger = logger
         logger[metadataKey: "console"] = "\(config.name)"
         self.logger = logger
@@ -93,6 +88,7 @@ final class ConsoleHub: @unchecked Sendable {
     func start() -> EventLoopFuture<Void> {
         loop.preconditionInEventLoop()
         openLog()
+        openRecorder()
         return startListener().flatMap { self.startTCPListener() }.map {
             self.openSource()
         }
@@ -101,10 +97,11 @@ final class ConsoleHub: @unchecked Sendable {
     func openLog() {
         log?.close()
         log = nil
-        guard config.log else { return }
+        guard config.log else { return sinksChanged() }
         log = ConsoleLog(
             path: logPath, timestamps: config.timestamps, maxBytes: config.logMaxBytes,
             keep: config.logKeep, logger: logger)
+        sinksChanged()
     }
 
     func startListener() -> EventLoopFuture<Void> {
@@ -157,6 +154,7 @@ final class ConsoleHub: @unchecked Sendable {
         }
         closeSource()
         log?.close()
+        recorder?.close()
         let closed = (listener?.close() ?? loop.makeSucceededVoidFuture()).recover { _ in }.flatMap { self.stopTCPListener() }
         return closed.map {
             UnixSocket.remove(path: self.socketPath)
@@ -203,21 +201,23 @@ final class ConsoleHub: @unchecked Sendable {
     /// reaches the device before it, a client that never says who it is is recorded all
     /// the same, and a console listing (`rtty` alone: a probe HELLO, then goodbye) is no
     /// session. What the client claims about itself follows in `session-info`.
-    func recordStart(_ session: ClientSession) {
+    /// Once on record, a session gets its replay (and from then on live output) at once,
+    /// unless `replay` is false: a HELLO answers first and then sends it itself.
+    func recordStart(_ session: ClientSession, replay: Bool = true) {
         guard session.admitted, session.record == .pending else { return }
         session.record = .started
         var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
-        // Read-only sessions are not recorded: all they could see is in the console log.
-        if config.transcript, !session.closing, session.rights == .readWrite {
-            let open = Set(clients.compactMap { $0.transcript?.path })
-            transcriptRetention.prune(directory: paths.sessionDir, console: config.name, keep: config.transcriptKeepBytes, open: open, logger: logger)
-            let transcript = Transcript(directory: paths.sessionDir, session: session.id, maxBytes: config.transcriptMaxBytes, logger: logger)
-            if transcript.begin(header: transcriptHeader(session)) {
-                session.transcript = transcript
-                details.append(("transcript", .text(transcript.path)))
-            }
+        // Read-only sessions are not recorded: all they could see is in the console's
+        // recording and log.
+        if let recorder, !session.closing, session.rights == .readWrite {
+            let recording = SessionRecording(
+                sessionDir: paths.sessionDir, header: recordingHeader(session), offset: recorder.offset,
+                inputLimit: config.recordKeepBytes / 32, files: recorder.files, logger: logger)
+            session.recording = recording
+            details.append(("transcript", .text(recording.path)))
         }
         record(.sessionStart, session, details)
+        if replay { sendReplayIfDue(session) }
     }
 
     /// METADATA, accepted once per session: a client cannot rewrite what it claimed (nor
@@ -233,21 +233,12 @@ final class ConsoleHub: @unchecked Sendable {
         record(.sessionInfo, session, metadata.auditDetails.map { ($0.0, .text($0.1)) })
     }
 
-    private func transcriptHeader(_ session: ClientSession) -> String {
+    private func recordingHeader(_ session: ClientSession) -> Recording.Header {
         var size = (cols: 80, rows: 24)
         if case .exec(_, let rows, let cols) = config.source { size = (cols, rows) }
-        return Asciicast.header(
-            width: size.cols, height: size.rows, timestamp: Int(WallClock.now().seconds),
-            title: "\(session.userName) on \(config.name), session \(session.id)", environment: [("TERM", "xterm")])
-    }
-
-    /// Writes what the transcripts collected; called soon after output or input arrives.
-    func scheduleTranscriptFlush() {
-        guard transcriptFlush == nil else { return }
-        transcriptFlush = loop.scheduleTask(in: .milliseconds(250)) {
-            self.transcriptFlush = nil
-            for client in self.clients { client.transcript?.flush() }
-        }
+        return Recording.Header(
+            console: config.name, session: session.id, title: "\(session.userName) on \(config.name), session \(session.id)",
+            width: size.cols, height: size.rows)
     }
 
     /// After an ACL reload: end the sessions that lost their rights, downgrade the others.
@@ -358,16 +349,15 @@ final class ConsoleHub: @unchecked Sendable {
             ("duration", .seconds(WallClock.monotonicSeconds() - session.connectedAt)),
             ("bytes_in", .number(session.bytesIn)), ("bytes_out", .number(session.bytesOut)),
         ]
-        if let transcript = session.transcript {
-            switch transcript.finish() {
-            case .kept: transcriptRetention.wrote(transcript.size)
-            case .cut(let kind):
-                transcriptRetention.wrote(transcript.size)
-                details.append(("transcript", .text("\(kind) cut at half of transcript_max_bytes \(config.transcriptMaxBytes)")))
+        outputMembersChanged()
+        if let recording = session.recording {
+            recorder?.flush()  // the output it saw is on disk before its end is
+            switch recording.finish(at: recorder?.offset ?? 0) {
+            case .kept: break
+            case .inputCut: details.append(("transcript", .text("input cut at 1/32 of record_keep_bytes \(config.recordKeepBytes)")))
             case .removedNoInput: details.append(("transcript", .text("removed: the session typed nothing")))
-            case .failed: details.append(("transcript", .text("stopped by a write error")))
             }
-            session.transcript = nil
+            session.recording = nil
         }
         guard session.isOnRecord else { return }  // a probe
         record(.sessionEnd, session, details)
@@ -393,40 +383,42 @@ final class ConsoleHub: @unchecked Sendable {
         broadcast(notice: "\(session.who) was too slow and was disconnected", except: session)
     }
 
+    /// The session begins to take output: its replay, then live output from its wire
+    /// form's sink (whose pending output goes to the others first: the replay holds it).
     func sendReplayIfDue(_ session: ClientSession) {
         guard !session.replayDone, !session.closing else { return }
-        recordStart(session)
-        flushOutput()  // to the others: the replay below already holds it
+        if session.record == .pending { recordStart(session, replay: false) }
+        clientOutput(session.wireForm).flush()
         session.replayDone = true
         session.replayTimer?.cancel()
-        guard session.wantsReplay, replay.count > 0 else { return }
-        let contents = replay.contents()
-        send(data: contents, to: session)
-        if let transcript = session.transcript {
-            var stream = Asciicast.Stream()
-            transcript.output(quoted: stream.quote(contents))
+        outputMembersChanged()
+        let replayed = session.wantsReplay ? replay.count : 0
+        if let recorder {
+            session.recording?.view(from: max(recorder.runStart, recorder.offset - UInt64(min(replayed, Int(recorder.offset)))))
         }
+        guard replayed > 0 else { return }
+        send(data: replay.contents(), to: session)
     }
 
     func send(data bytes: [UInt8], to session: ClientSession) {
         session.send(console: session.channel.allocator.buffer(bytes: bytes).readableBytesView)
     }
 
+    /// A notice to every client that said who it is, after the output it was already
+    /// sent: each framed wire form's sink delivers it to its own clients.
     func broadcast(notice text: String, except excluded: ClientSession? = nil) {
         guard !clients.isEmpty else { return }
-        flushOutput()
         let notice = FrameWriter.Notice(text, allocator: clients[0].channel.allocator)
-        for client in clients where client !== excluded && client.identity != nil {
-            client.send(notice)
+        for form in WireForm.allCases where form.carriesFrames {
+            clientOutput(form).deliver { client in
+                if client !== excluded && client.identity != nil { client.send(notice) }
+            }
         }
     }
 
     /// Extension frame to rtty/1 clients only.
     func broadcastExtended(_ frame: Frame) {
-        flushOutput()
-        for client in clients where client.extended {
-            client.send(frame)
-        }
+        clientOutput(.extended).deliver { $0.send(frame) }
     }
 }
 
@@ -444,7 +436,8 @@ extension ConsoleHub {
             windowSize = nil  // a new command starts at its configured size
         }
         config = new
-        if old.replayBytes != new.replayBytes { replay.resize(capacity: new.replayBytes) }
+        if old.replayBytes != new.replayBytes { replaySink.ring.resize(capacity: new.replayBytes) }
+        if old.transcript != new.transcript || old.recordKeepBytes != new.recordKeepBytes { openRecorder() }
         if old.log != new.log || old.timestamps != new.timestamps || old.logMaxBytes != new.logMaxBytes || old.logKeep != new.logKeep {
             openLog()
         }

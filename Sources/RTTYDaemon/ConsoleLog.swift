@@ -1,5 +1,5 @@
 import Logging
-import NIOConcurrencyHelpers
+import NIOCore
 import RTTYCore
 import RTTYSystem
 import SystemPackage
@@ -33,7 +33,7 @@ final class ConsoleLog: @unchecked Sendable {
     private var lastAttempt = -Double.infinity
     /// Output of the current read burst.
     private var batch: [UInt8] = []
-    private let spares = NIOLockedValueBox<[Batch]>([])
+    private let pool = WriterBatch.Pool()
 
     init(path: String, timestamps: Bool, maxBytes: Int, keep: Int, logger: Logger) {
         self.path = path
@@ -56,20 +56,12 @@ final class ConsoleLog: @unchecked Sendable {
 
     func flush() {
         guard !batch.isEmpty else { return }
-        // The batch travels in a box and its buffer comes back for reuse: a fresh buffer
-        // per flush would cost page faults here and unmapping on the writer thread.
-        let box = spares.withLockedValue { $0.popLast() } ?? Batch()
+        let box = pool.take()
         swap(&box.bytes, &batch)
         LogWriter.shared.submit(bytes: box.bytes.count) {
             box.bytes.withUnsafeBytes { self.emit($0) }
-            box.bytes.removeAll(keepingCapacity: true)
-            self.spares.withLockedValue { if $0.count < 2 { $0.append(box) } }
+            self.pool.give(box)
         }
-    }
-
-    /// A batch on its way to the writer (a class, so its buffer is never copied).
-    private final class Batch: @unchecked Sendable {
-        var bytes: [UInt8] = []
     }
 
     /// A marker line such as "[rtty: BREAK]", after what came before it.
@@ -215,4 +207,14 @@ final class ConsoleLog: @unchecked Sendable {
         }
         failing = nil
     }
+}
+
+/// The console log is one of the console's output sinks: a read joins the batch, the end
+/// of the read burst hands it to the writer.
+extension ConsoleLog: OutputSink {
+    func append(_ burst: ByteBuffer) {
+        burst.withUnsafeReadableBytes { write($0) }
+    }
+
+    func burstEnded() { flush() }
 }
