@@ -100,7 +100,7 @@ final class ConsoleHub: @unchecked Sendable {
         guard config.log else { return sinksChanged() }
         log = ConsoleLog(
             path: logPath, timestamps: config.timestamps, maxBytes: config.logMaxBytes,
-            keep: config.logKeep, logger: logger)
+            keep: config.logKeep, loop: loop, logger: logger)
         sinksChanged()
     }
 
@@ -437,7 +437,11 @@ extension ConsoleHub {
         }
         config = new
         if old.replayBytes != new.replayBytes { replaySink.ring.resize(capacity: new.replayBytes) }
-        if old.transcript != new.transcript || old.recordKeepBytes != new.recordKeepBytes { openRecorder() }
+        if old.transcript != new.transcript {
+            openRecorder()
+        } else if old.recordKeepBytes != new.recordKeepBytes, let files = recorder?.files {
+            LogWriter.shared.submit { files.keep(new.recordKeepBytes) }
+        }
         if old.log != new.log || old.timestamps != new.timestamps || old.logMaxBytes != new.logMaxBytes || old.logKeep != new.logKeep {
             openLog()
         }

@@ -34,9 +34,12 @@ final class ConsoleLog: @unchecked Sendable {
     /// Output of the current read burst.
     private var batch: [UInt8] = []
     private let pool = WriterBatch.Pool()
+    private let loop: EventLoop
+    private lazy var timer = BatchTimer(loop: loop) { [weak self] in self?.flush() }
 
-    init(path: String, timestamps: Bool, maxBytes: Int, keep: Int, logger: Logger) {
+    init(path: String, timestamps: Bool, maxBytes: Int, keep: Int, loop: EventLoop, logger: Logger) {
         self.path = path
+        self.loop = loop
         self.timestamps = timestamps
         self.maxBytes = maxBytes
         self.keep = keep
@@ -48,13 +51,14 @@ final class ConsoleLog: @unchecked Sendable {
     deinit { try? fd?.close() }
 
     /// Device output: the hot path. It joins the batch that `flush` hands to the log
-    /// writer at the end of the device's read burst: one write(2) per burst, off the loop.
+    /// writer when the burst's end says (`BatchTimer`): one write(2) per batch, off the loop.
     func write(_ bytes: UnsafeRawBufferPointer) {
         stamper.stamp(bytes, now: WallClock.now(), into: &batch)
         if batch.count >= ConsoleLog.maxBatch { flush() }
     }
 
     func flush() {
+        timer.cancel()
         guard !batch.isEmpty else { return }
         let box = pool.take()
         swap(&box.bytes, &batch)
@@ -209,12 +213,13 @@ final class ConsoleLog: @unchecked Sendable {
     }
 }
 
-/// The console log is one of the console's output sinks: a read joins the batch, the end
-/// of the read burst hands it to the writer.
+/// The console log is one of the console's output sinks: a read joins the batch, which
+/// goes to the writer as its `BatchTimer` says.
 extension ConsoleLog: OutputSink {
     func append(_ burst: ByteBuffer) {
         burst.withUnsafeReadableBytes { write($0) }
+        timer.read(burst.readableBytes)
     }
 
-    func burstEnded() { flush() }
+    func burstEnded() { timer.burstEnded(held: batch.count) }
 }

@@ -1,40 +1,16 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import RTTYCore
 import RTTYSystem
 import SystemPackage
 
-/// A batch of bytes on its way to the `LogWriter` thread, and the pool its buffer comes
-/// back to: a fresh buffer per batch would cost page faults on the loop and unmapping on
-/// the writer.
-final class WriterBatch: @unchecked Sendable {
-    var bytes: [UInt8] = []
-
-    final class Pool: Sendable {
-        private let spares = NIOLockedValueBox<[WriterBatch]>([])
-
-        func take() -> WriterBatch { spares.withLockedValue { $0.popLast() } ?? WriterBatch() }
-
-        /// Called on the writer thread once the batch is written.
-        func give(_ batch: WriterBatch) {
-            batch.bytes.removeAll(keepingCapacity: true)
-            spares.withLockedValue { if $0.count < 2 { $0.append(batch) } }
-        }
-    }
-}
-
 /// The console's recording, an output sink: each burst of device output becomes one
 /// record (its time, its offset, its bytes), collected on the loop and written by the
-/// `LogWriter` thread: at once after a short read (typing, prompts), otherwise in batches
-/// of `batchBytes` or after `batchDelay`. Recorded once for every session of the console:
+/// `LogWriter` thread when its `BatchTimer` says. Recorded once for every session of the console:
 /// a session keeps only its input and the span it saw (`SessionRecording`).
 /// Confined to the console's loop (the writer's jobs capture only `files` and the pool);
 /// Sendable only so its timer's closure may hold it.
 final class Recorder: OutputSink, @unchecked Sendable {
-    static let batchBytes = 256 << 10
-    static let batchDelay = TimeAmount.milliseconds(20)
-
     let files: RecordingFiles
     private let loop: EventLoop
     private let pool = WriterBatch.Pool()
@@ -47,8 +23,7 @@ final class Recorder: OutputSink, @unchecked Sendable {
     private var batchOffset: UInt64 = 0
     /// Where the head of the burst being collected is in `batch`.
     private var openHead: Int?
-    private var lastReadWasFull = false
-    private var timer: Scheduled<Void>?
+    private lazy var timer = BatchTimer(loop: loop) { [weak self] in self?.submit() }
 
     init(sessionDir: String, console: String, keepBytes: Int, loop: EventLoop, logger: Logger) {
         files = RecordingFiles(sessionDir: sessionDir, console: console, keepBytes: keepBytes, logger: logger)
@@ -69,26 +44,18 @@ final class Recorder: OutputSink, @unchecked Sendable {
         }
         batch.append(contentsOf: burst.readableBytesView)
         offset += UInt64(burst.readableBytes)
-        lastReadWasFull = burst.readableBytes >= ConsoleHub.ttyReadSize
+        timer.read(burst.readableBytes)
     }
 
     func burstEnded() {
         guard let head = openHead else { return }
         openHead = nil
         Recording.patchLength(batch.count - head - Recording.headSize, headAt: head, in: &batch)
-        if !lastReadWasFull || batch.count >= Self.batchBytes {
-            submit()
-        } else if timer == nil {
-            timer = loop.scheduleTask(in: Self.batchDelay) { [self] in
-                timer = nil
-                submit()
-            }
-        }
+        timer.burstEnded(held: batch.count)
     }
 
     private func submit() {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         guard !batch.isEmpty, openHead == nil else { return }
         let box = pool.take()
         swap(&box.bytes, &batch)

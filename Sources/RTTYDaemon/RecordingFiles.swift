@@ -49,8 +49,8 @@ final class RecordingFiles: @unchecked Sendable {
     let directory: String
     private let sessionDir: String
     private let console: String
-    private let keepBytes: Int
-    private let segmentBytes: Int
+    private var keepBytes: Int
+    private var segmentBytes: Int
     private let logger: Logger
     private var fd: SystemPackage.FileDescriptor?
     private var size = 0
@@ -67,8 +67,17 @@ final class RecordingFiles: @unchecked Sendable {
         self.console = console
         directory = RecordingPaths.directory(sessionDir, console: console)
         self.keepBytes = keepBytes
-        segmentBytes = max(64 << 10, min(keepBytes / 8, 64 << 20))
+        segmentBytes = Self.segmentBytes(keepBytes)
         self.logger = logger
+    }
+
+    private static func segmentBytes(_ keep: Int) -> Int { max(64 << 10, min(keep / 8, 64 << 20)) }
+
+    /// A reload changed `record_keep_bytes`: the same files, a new bound.
+    func keep(_ bytes: Int) {
+        keepBytes = bytes
+        segmentBytes = Self.segmentBytes(bytes)
+        prune()
     }
 
     /// Called once on the loop before any job: where this run's offsets begin.
