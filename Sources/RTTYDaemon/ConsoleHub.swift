@@ -212,7 +212,7 @@ final class ConsoleHub: @unchecked Sendable {
         if let recorder, !session.closing, session.rights == .readWrite {
             let recording = SessionRecording(
                 sessionDir: paths.sessionDir, header: recordingHeader(session), offset: recorder.offset,
-                inputLimit: config.recordKeepBytes / 32, files: recorder.files, logger: logger)
+                inputLimit: config.recordKeepBytes / 32, files: recorder.files, loop: loop, logger: logger)
             session.recording = recording
             details.append(("transcript", .text(recording.path)))
         }

@@ -86,7 +86,13 @@ final class Recorder: OutputSink, @unchecked Sendable {
 /// `inputLimit` bytes (a 100 MB paste would otherwise make a 100 MB file): past it one
 /// record says so and the rest is not recorded. A session that typed nothing leaves no
 /// file: all it saw is in the console's recording.
-final class SessionRecording {
+///
+/// An event after a quiet spell is handed to the writer at once (a keystroke is on disk
+/// within moments, even if rttyd is killed next); events within `BatchTimer.delay` of it
+/// go together at the window's end, or per `BatchTimer.batchBytes`: a client flooding
+/// input costs the writer a job per 20 ms, not one per frame. On the console's loop only;
+/// Sendable only so its timer's closure may hold it.
+final class SessionRecording: @unchecked Sendable {
     enum Outcome: Equatable {
         case kept
         case inputCut
@@ -98,6 +104,10 @@ final class SessionRecording {
     private let writer: Writer
     private var inputBytes = 0
     private var cut = false
+    private let loop: EventLoop
+    /// Events not yet handed to the writer, and the window in which they are held.
+    private var pending: [UInt8] = []
+    private var window: Scheduled<Void>?
 
     /// The file side, on the writer thread only. The file is opened for each write and
     /// closed again: a session's events are few (typing), and a live session then holds
@@ -127,9 +137,10 @@ final class SessionRecording {
         }
     }
 
-    init(sessionDir: String, header: Recording.Header, offset: UInt64, inputLimit: Int, files: RecordingFiles, logger: Logger) {
+    init(sessionDir: String, header: Recording.Header, offset: UInt64, inputLimit: Int, files: RecordingFiles, loop: EventLoop, logger: Logger) {
         path = RecordingPaths.session(sessionDir, id: header.session)
         self.inputLimit = inputLimit
+        self.loop = loop
         let writer = Writer(path: path, files: files, logger: logger)
         self.writer = writer
         let first = Recording.encode(Recording.Record(kind: .header, time: Self.now, offset: offset, payload: header.payload))
@@ -150,8 +161,23 @@ final class SessionRecording {
     private static var now: Int64 { Recording.micros(WallClock.now()) }
 
     private func record(_ kind: Recording.Kind, offset: UInt64, _ payload: [UInt8] = []) {
-        let bytes = Recording.encode(Recording.Record(kind: kind, time: Self.now, offset: offset, payload: payload))
-        let writer = writer
+        Recording.appendHead(kind: kind, time: Self.now, offset: offset, length: payload.count, to: &pending)
+        pending += payload
+        if window == nil {
+            submit()
+            window = loop.scheduleTask(in: BatchTimer.delay) { [self] in
+                window = nil
+                submit()
+            }
+        } else if pending.count >= BatchTimer.batchBytes {
+            submit()
+        }
+    }
+
+    private func submit() {
+        guard !pending.isEmpty else { return }
+        let (writer, bytes) = (writer, pending)
+        pending = []
         LogWriter.shared.submit(bytes: bytes.count) { writer.write(bytes) }
     }
 
@@ -173,6 +199,9 @@ final class SessionRecording {
     /// The session's end at output position `offset`.
     func finish(at offset: UInt64) -> Outcome {
         record(.end, offset: offset)
+        window?.cancel()
+        window = nil
+        submit()
         let (writer, typed) = (writer, inputBytes > 0 || cut)
         LogWriter.shared.submit {
             writer.working = false

@@ -157,7 +157,7 @@ import Testing
     /// session that typed nothing leaves no file (10,000 such sessions made 10,000 files).
     @Test func recordingsAreBoundedPerConsoleAndSessionAndSilentSessionsLeaveNone() throws {
         let env = try TestEnvironment()
-        let keep = 1 << 20
+        let keep = 256 << 10
         // No replay: ProcessRun writes all input before it reads any output, so 64 KiB of
         // replay in rtty's stdout pipe would hold up a paste.
         try env.writeConfig("[console.sh]\nexec = [\"/bin/cat\"]\n", defaults: "record_keep_bytes = \(keep)\nreplay_bytes = 0")
@@ -174,8 +174,9 @@ import Testing
         func rttyctl(_ arguments: [String]) throws -> ProcessRun {
             try ProcessRun.run(BuiltProducts.path("rttyctl"), Array(arguments.prefix(1)) + ["--control", env.socketDir + "/control"] + arguments.dropFirst(), input: "")
         }
-        // 1 MiB of paste into one session: its input is cut at 1/32 of record_keep_bytes.
-        let paste = String(repeating: "0123456789abcdef0123456789abcdef0123456789abcdef012345678\n", count: 18_000)
+        // 290 KB of paste into one session (580 KB of output with the pty's echo): its input
+        // is cut at 1/32 of record_keep_bytes.
+        let paste = String(repeating: "0123456789abcdef0123456789abcdef0123456789abcdef012345678\n", count: 5_000)
         let big = try ClientTests.rtty(["--socket-dir", env.socketDir, "--timeout", "1", "sh"], input: paste + "end\n")
         #expect(big.stdout.contains("end"), "\(big.stderr)")
         try waitUntil(timeout: 10, "the big session's end") { audit().contains("input cut at 1/32 of record_keep_bytes \(keep)") }
@@ -198,12 +199,13 @@ import Testing
             audit().components(separatedBy: "removed: the session typed nothing").count == 21
         }
         #expect(sessionFiles() == [cut])
-        // Another MiB of output: the console's recording stays within record_keep_bytes (and
-        // one segment, 1/8 of it), and the first session, whose output is all gone, with it.
+        // As much again: the console's recording stays within record_keep_bytes (and one
+        // segment, 64 KiB at this size), and the first session, whose output is all gone,
+        // goes with it.
         let last = try ClientTests.rtty(["--socket-dir", env.socketDir, "--timeout", "1", "sh"], input: paste + "last\n")
         #expect(last.stdout.contains("last"), "\(last.stderr)")
         try waitUntil(timeout: 10, "the last session's end") { ends() == 22 }
-        #expect(recorded() <= keep + keep / 8 + 64 << 10, "a recording of \(recorded()) bytes")
+        #expect(recorded() <= keep + 64 << 10 + 4096, "a recording of \(recorded()) bytes")
         #expect(recorded() >= keep / 2, "a recording of \(recorded()) bytes")
         try waitUntil(timeout: 5, "the first session removed with its output: \(sessionFiles())") { !sessionFiles().contains(cut) }
         #expect(sessionFiles().count == 1)
