@@ -42,7 +42,10 @@ def throughput_once(server_factory, guest_kind, nbytes, clients):
             if not servers.said(reader, "done", RUN_TIMEOUT):
                 # Killed at the deadline, or a client lost or got wrong bytes (load said where).
                 return float("inf") if time.monotonic() - started >= RUN_TIMEOUT else None
-            return time.monotonic() - started
+            seconds = time.monotonic() - started
+            if getattr(server, "recorded_bytes", lambda: 0)():
+                print(f"  recording written: {server.recorded_bytes() / nbytes:.2f}x the output", flush=True)
+            return seconds
         finally:
             servers.stop(reader)
             for helper in helpers:
@@ -62,6 +65,8 @@ def bench_throughput(a, table):
         ("ser2net", "pty", 1, lambda g: Ser2net([g])),
         ("rttyd", "pty", a.clients, lambda g: Rttyd(a.rttyd, [g])),
         ("rttyd defaults", "pty", a.clients, lambda g: Rttyd(a.rttyd, [g], log=True, transcript=True)),
+        # The defaults with recording off: what recording costs N read-write clients.
+        ("rttyd log only", "pty", a.clients, lambda g: Rttyd(a.rttyd, [g], log=True)),
         ("conserver", "pty", a.clients, lambda g: Conserver([g])),
         ("ser2net", "pty", a.clients, lambda g: Ser2net([g])),
         ("socat", "unix", 1, lambda g: Socat(g)),

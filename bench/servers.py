@@ -296,6 +296,11 @@ max_clients_per_user = 10000
         self.framing = "raw" if tcp else "rtty"
         self.wait_ready(self.count)
 
+    def recorded_bytes(self):
+        """Bytes written under session_dir (the recording and the sessions' files)."""
+        top = os.path.join(self.work, "log", "sessions")
+        return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(top) for f in files)
+
     def _collect(self):
         for line in self.daemon.stderr:
             self.lines.append((time.monotonic(), line))

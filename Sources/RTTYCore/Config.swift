@@ -79,12 +79,12 @@ public struct Config: Equatable, Sendable {
         /// `[control] admin_group`, copied here by the parser: admission keeps slots for
         /// root and this group (`Admission`), and a console's admission needs only its config.
         public var adminGroup = "rtty-admin"
-        /// Per-session transcripts (asciicast v2) in the session directory.
+        /// The console's recording (its output once, each read-write session's input and
+        /// span) in the session directory; `rttyctl replay` exports a session as asciicast.
         public var transcript: Bool
-        /// The most one transcript holds; the rest of its output is in the console log.
-        public var transcriptMaxBytes: Int
-        /// The most this console's transcripts hold together; the oldest go first.
-        public var transcriptKeepBytes: Int
+        /// The most this console's recording holds (`record_keep_bytes`); the oldest goes
+        /// first. A session's input is held to 1/32 of it.
+        public var recordKeepBytes: Int
         /// Direct TCP access (off unless configured).
         public var tcp: TCPAccess?
         /// `[[defaults.trigger]]` then this console's own `[[console.NAME.trigger]]`.
@@ -105,8 +105,7 @@ public struct Config: Equatable, Sendable {
             self.maxClients = defaults.maxClients
             self.maxClientsPerUser = defaults.maxClientsPerUser
             self.transcript = defaults.transcript
-            self.transcriptMaxBytes = defaults.transcriptMaxBytes
-            self.transcriptKeepBytes = defaults.transcriptKeepBytes
+            self.recordKeepBytes = defaults.recordKeepBytes
             self.triggers = defaults.triggers
         }
     }
@@ -144,10 +143,8 @@ public struct Config: Equatable, Sendable {
         /// default 64 slots, so filling a console takes eight users, not one.
         public var maxClientsPerUser = 8
         public var transcript = true
-        /// 64 MiB: what `rttyctl replay` serves whole.
-        public var transcriptMaxBytes = 64 << 20
         /// 1 GiB per console.
-        public var transcriptKeepBytes = 1 << 30
+        public var recordKeepBytes = 1 << 30
         /// Every console's triggers, before its own.
         public var triggers: [Trigger] = []
         public init() {}

@@ -29,7 +29,7 @@ public enum ConfigParser {
     static let settingKeys = [
         "baud", "data_bits", "parity", "stop_bits", "flow", "replay_bytes", "timestamps", "log", "transcript",
         "log_max_bytes", "log_keep", "write_policy", "client_queue_bytes", "max_clients", "max_clients_per_user", "group",
-        "transcript_max_bytes", "transcript_keep_bytes",
+        "record_keep_bytes", "transcript_keep_bytes", "transcript_max_bytes",
     ]
     static let sourceKeys = ["device", "exec", "unix", "rows", "cols"]
     static let controlKeys = ["admin_group", "audit_syslog", "metrics"]
@@ -257,8 +257,9 @@ public enum ConfigParser {
                 case "timestamps": console.timestamps = try bool(value, name)
                 case "log": console.log = try bool(value, name)
                 case "transcript": console.transcript = try bool(value, name)
-                case "transcript_max_bytes": console.transcriptMaxBytes = try int(value, name, 4096...(1 << 40))!
-                case "transcript_keep_bytes": console.transcriptKeepBytes = try int(value, name, 4096...(1 << 50))!
+                // transcript_keep_bytes: the old name, the same meaning (a console's total).
+                case "record_keep_bytes", "transcript_keep_bytes": console.recordKeepBytes = try int(value, name, 4096...(1 << 50))!
+                case "transcript_max_bytes": throw fail(name, "transcript_max_bytes is gone: output is recorded once per console; set record_keep_bytes (the console's recording; a session's input is held to 1/32 of it)")
                 case "write_policy":
                     guard let text = value.string, let policy = Config.WritePolicy(rawValue: text) else {
                         throw fail(name, "expected \"shared\" or \"exclusive\"")
@@ -309,8 +310,7 @@ extension Config.Defaults {
         maxClients = template.maxClients
         maxClientsPerUser = template.maxClientsPerUser
         transcript = template.transcript
-        transcriptMaxBytes = template.transcriptMaxBytes
-        transcriptKeepBytes = template.transcriptKeepBytes
+        recordKeepBytes = template.recordKeepBytes
         triggers = template.triggers
     }
 }

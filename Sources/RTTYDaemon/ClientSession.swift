@@ -133,8 +133,8 @@ final class ClientSession: @unchecked Sendable {
     /// TERM, COMMAND, sanitized; nil until its METADATA came (accepted once).
     var metadata: SessionMetadata?
     var replayTimer: Scheduled<Void>?
-    /// asciicast v2 record of what this session saw and typed (nil: off or failed).
-    var transcript: Transcript?
+    /// This session's input and span in the console's recording (nil: not recorded).
+    var recording: SessionRecording?
     /// "address port" of a TCP peer (raw bytes or telnet: no frames, no notices); nil for
     /// Unix-socket clients.
     let peerAddress: String?
@@ -193,10 +193,8 @@ final class ClientSession: @unchecked Sendable {
         channel.writeAndFlush(buffer, promise: nil)
     }
 
-    /// Device output already framed in every wire form in use: this client takes its own.
-    func send(_ output: PendingOutput) {
-        if let buffer = output[wireForm] { write(buffer) }
-    }
+    /// Device output framed once in this client's wire form by its `ClientOutput` sink.
+    func send(output buffer: ByteBuffer) { write(buffer) }
 
     /// Console bytes (replay, tail) in this client's wire form.
     func send(console bytes: ByteBufferView) {

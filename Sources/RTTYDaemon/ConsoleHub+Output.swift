@@ -1,33 +1,6 @@
 import NIOCore
 import RTTYCore
 
-/// Device output of the current burst in each wire form, framed once for all clients.
-struct PendingOutput {
-    private var forms: [ByteBuffer?] = Array(repeating: nil, count: WireForm.allCases.count)
-    private(set) var bytes = 0
-
-    var isEmpty: Bool { bytes == 0 }
-
-    mutating func append(_ data: ByteBufferView, as form: WireForm) {
-        if forms[form.rawValue] == nil {
-            forms[form.rawValue] = ByteBufferAllocator().buffer(capacity: ConsoleHub.coalesceBytes + 4096)
-        }
-        // In place: a copy taken out of the array would be copied again on write.
-        form.append(data, to: &forms[form.rawValue]!)
-    }
-
-    mutating func counted(_ count: Int) { bytes += count }
-
-    /// Empties the buffers but keeps their memory (once nothing else holds them), so a
-    /// firehose reuses the same warm buffers instead of allocating one per flush.
-    mutating func clear() {
-        for index in forms.indices { forms[index]?.clear() }
-        bytes = 0
-    }
-
-    subscript(form: WireForm) -> ByteBuffer? { forms[form.rawValue] }
-}
-
 /// How console bytes look on a client's wire.
 enum WireForm: Int, CaseIterable {
     case classic, extended, raw, telnet
@@ -45,79 +18,143 @@ enum WireForm: Int, CaseIterable {
     var carriesFrames: Bool { self == .classic || self == .extended }
 }
 
-extension ConsoleHub {
-    static let ttyReadSize = 4095
+/// The replay ring as an output sink: every read goes in at once, so a client that
+/// attaches gets everything up to the moment it joins.
+final class ReplaySink: OutputSink {
+    var ring: ReplayRing
+
+    init(capacity: Int) { ring = ReplayRing(capacity: capacity) }
+
+    func append(_ burst: ByteBuffer) {
+        burst.withUnsafeReadableBytes { ring.append($0) }
+    }
+
+    func burstEnded() {}
+}
+
+/// The clients of one wire form, an output sink: device output is framed once in that
+/// form for all of them and held until the reads of a wake-up end. A tty hands out at
+/// most 4095 bytes per read (N_TTY_BUF_SIZE - 1) and wakes us once per read, so during a
+/// firehose sending at every wake-up would cost every client one write per 4 KiB. While
+/// reads come back full, more is waiting: output is held (up to `coalesceBytes`, at most
+/// `coalesceDelay`) and goes out in one write per client. A short read (a keystroke's
+/// echo, a prompt) goes out at once, so typing never waits.
+///
+/// Anything else for these clients that must come after the output they were sent (a
+/// notice, an extension frame) goes through `deliver`, which sends this sink's own pending
+/// output first; no other sink is flushed by it. Confined to the hub's loop; Sendable only
+/// so its timer's closure may hold it.
+final class ClientOutput: OutputSink, @unchecked Sendable {
     static let coalesceBytes = 64 << 10
     static let coalesceDelay = TimeAmount.milliseconds(1)
 
-    /// The hot path: one read from the device goes to the replay ring, the log and the
-    /// pending output of every wire form a client uses; `deviceOutputComplete` sends it.
-    func deviceOutput(_ buffer: ByteBuffer) {
-        // Replay must reach a new client before live output, and must not include this read.
-        // A client whose session is not on record yet (it has sent nothing so far, maybe
-        // a probe about to say so) gets it at its first frame or the grace's end instead.
-        for client in clients where !client.replayDone && client.isOnRecord {
-            sendReplayIfDue(client)
-        }
-        metrics?.append(buffer)
-        buffer.withUnsafeReadableBytes { bytes in
-            replay.append(bytes)
-            log?.write(bytes)
-        }
-        triggers?.append(buffer)
-        if clients.contains(where: { $0.transcript != nil }) {
-            let quoted = transcriptOutput.quote(buffer.readableBytesView)
-            for client in clients { client.transcript?.output(quoted: quoted) }
-            scheduleTranscriptFlush()
-        }
-        var framed = 0  // a bit per wire form already appended for this read
-        for client in clients where !client.closing && framed & (1 << client.wireForm.rawValue) == 0 {
-            framed |= 1 << client.wireForm.rawValue
-            pending.append(buffer.readableBytesView, as: client.wireForm)
-        }
-        pending.counted(buffer.readableBytes)
-        lastReadWasFull = buffer.readableBytes >= Self.ttyReadSize
+    let form: WireForm
+    private unowned let hub: ConsoleHub
+    /// Whether a client of this form takes live output (`ConsoleHub.outputMembersChanged`):
+    /// with none, a read costs this sink nothing.
+    var inUse = false
+    private var pending: ByteBuffer
+    /// The buffer of the last send, emptied, for the next one.
+    private var spare: ByteBuffer?
+    private var lastReadWasFull = false
+    private var timer: Scheduled<Void>?
+
+    init(form: WireForm, hub: ConsoleHub) {
+        self.form = form
+        self.hub = hub
+        pending = ByteBufferAllocator().buffer(capacity: 0)
+    }
+
+    func append(_ burst: ByteBuffer) {
+        guard inUse else { return }
+        if pending.capacity == 0 { pending.reserveCapacity(Self.coalesceBytes + 4096) }
+        form.append(burst.readableBytesView, to: &pending)
+        lastReadWasFull = burst.readableBytes >= ConsoleHub.ttyReadSize
         // A fast socket source delivers many large reads per wake-up: send in slices of
         // about `coalesceBytes` rather than growing one big buffer (copies, page faults).
-        if pending.bytes >= Self.coalesceBytes { flushOutput() }
+        if pending.readableBytes >= Self.coalesceBytes { flush() }
     }
 
-    /// After the device's reads of one wake-up. A tty hands out at most 4095 bytes per
-    /// read (N_TTY_BUF_SIZE - 1) and wakes us once per read, so during a firehose sending
-    /// here would cost every client one write per 4 KiB. While reads come back full, more
-    /// is waiting: output is held (up to `coalesceBytes`, at most `coalesceDelay`) and goes
-    /// out in one write per client. A short read (a keystroke's echo, a prompt) sends at
-    /// once, so typing never waits.
-    func deviceOutputComplete() {
-        metrics?.burstEnded()
-        triggers?.burstEnded()
-        if lastReadWasFull && !pending.isEmpty {
-            if outputFlush == nil {
-                outputFlush = loop.scheduleTask(in: Self.coalesceDelay) {
-                    self.outputFlush = nil
-                    self.flushOutput()
-                }
+    func burstEnded() {
+        guard pending.readableBytes > 0 else { return }
+        guard lastReadWasFull else { return flush() }
+        if timer == nil {
+            timer = hub.loop.scheduleTask(in: Self.coalesceDelay) { [self] in
+                timer = nil
+                flush()
             }
-            return
         }
-        flushOutput()
     }
 
-    /// Sends the pending output. Called before anything else goes to clients (replay,
-    /// notices), so they see events in the order they happened.
-    func flushOutput() {
-        outputFlush?.cancel()
-        outputFlush = nil
-        log?.flush()
-        guard !pending.isEmpty else { return }
+    /// Sends the pending output to every client of this form that takes live output.
+    func flush() {
+        timer?.cancel()
+        timer = nil
+        guard pending.readableBytes > 0 else { return }
         // Swapped out first: a send can end a client and come back here with a notice.
         var out = pending
-        pending = spareOutput ?? PendingOutput()
-        spareOutput = nil
-        for client in clients where client.replayDone && !client.closing {
-            client.send(out)
+        pending = spare ?? ByteBufferAllocator().buffer(capacity: Self.coalesceBytes + 4096)
+        spare = nil
+        for client in hub.clients where client.replayDone && !client.closing && client.wireForm == form {
+            client.send(output: out)
         }
+        // Kept for reuse: once the clients' writes are done nothing else holds it.
         out.clear()
-        spareOutput = out
+        spare = out
+    }
+
+    /// `body` for each client of this form, after the output already pending for them.
+    func deliver(_ body: (ClientSession) -> Void) {
+        flush()
+        for client in hub.clients where client.wireForm == form { body(client) }
+    }
+}
+
+extension ConsoleHub {
+    static let ttyReadSize = 4095
+
+    /// The one output path: each read from the device goes to every sink, and the end of
+    /// the device's reads of one wake-up (`channelReadComplete`) is told to every sink.
+    func deviceOutput(_ buffer: ByteBuffer) {
+        for sink in outputSinks { sink.append(buffer) }
+    }
+
+    func deviceOutputComplete() {
+        for sink in outputSinks { sink.burstEnded() }
+    }
+
+    /// Every consumer of this console's output, in the order each read reaches them.
+    /// Registering a sink is one line here; call again when one is replaced (a reload
+    /// reopens the log or the recorder, rebuilds the triggers, turns metrics on or off).
+    func sinksChanged() {
+        var sinks: [OutputSink] = [replaySink]
+        if let log { sinks.append(log) }
+        if let recorder { sinks.append(recorder) }
+        if let triggers { sinks.append(triggers) }
+        if let metrics { sinks.append(metrics) }
+        sinks += clientOutputs
+        outputSinks = sinks
+    }
+
+    func clientOutput(_ form: WireForm) -> ClientOutput { clientOutputs[form.rawValue] }
+
+    /// A client began or stopped taking live output, or changed its wire form: each
+    /// client sink learns whether any client of its form is left.
+    func outputMembersChanged() {
+        var forms = 0
+        for client in clients where client.replayDone && !client.closing { forms |= 1 << client.wireForm.rawValue }
+        for sink in clientOutputs { sink.inUse = forms & (1 << sink.form.rawValue) != 0 }
+    }
+
+    var replay: ReplayRing { replaySink.ring }
+
+    /// Opens the console's recording if `transcript` is on (closing the one before).
+    func openRecorder() {
+        recorder?.close()
+        recorder = nil
+        if config.transcript {
+            recorder = Recorder(sessionDir: paths.sessionDir, console: config.name, keepBytes: config.recordKeepBytes, loop: loop, logger: logger)
+        }
+        sinksChanged()
     }
 }

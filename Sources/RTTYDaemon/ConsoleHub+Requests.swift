@@ -82,19 +82,21 @@ extension ConsoleHub {
             client.notice("unsupported protocol \(hello.protocolName); this daemon speaks \(RTTYVersion.protocolName)")
             return
         }
+        clientOutput(client.wireForm).flush()  // output of its old form first
         client.speaksExtended()
+        outputMembersChanged()
         // May lower what the ACL gave, never raise; a read-only session holds no write lock.
         if hello.readOnly { roster.lowerToReadOnly(client) }
         // Only a first frame makes a probe: a session already on record stays one.
         if hello.probe { client.markProbe() }
-        recordStart(client)
+        recordStart(client, replay: false)  // after the answer below
         let compact = settings.summary.replacingSpaces(with: ",")
         client.send(.withText(.hello, "\(RTTYVersion.protocolName) console=\(config.name) session=\(client.id) rights=\(client.rights.rawValue) policy=\(config.writePolicy.rawValue) state=\(state.word) settings=\(compact)"))
         if hello.probe {
             client.close(notice: nil)
             return
         }
-        if hello.noReplay { client.declineReplay() } else { sendReplayIfDue(client) }
+        if hello.noReplay { declineReplay(client) } else { sendReplayIfDue(client) }
     }
 
     func mayWrite(_ client: ClientSession, _ what: String) -> Bool {
@@ -116,10 +118,7 @@ extension ConsoleHub {
         }
         client.lastInput = WallClock.monotonicSeconds()
         client.bytesIn += bytes.count
-        if let transcript = client.transcript {
-            transcript.input(bytes)
-            scheduleTranscriptFlush()
-        }
+        client.recording?.input(bytes, offset: recorder?.offset ?? 0)
         guard source != nil else {
             client.refuse("device is down (\(stateReason)); input dropped")
             return

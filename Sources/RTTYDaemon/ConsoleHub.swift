@@ -30,23 +30,18 @@ final class ConsoleHub: @unchecked Sendable {
     let credentials: (Channel) -> EventLoopFuture<PeerCredentials>
     var settings: LineSettings { line.settings }
     var clients: [ClientSession] { roster.clients }
-    var replay: ReplayRing
+    /// The consumers of the console's output (ConsoleHub+Output.swift): `sinksChanged`.
+    var outputSinks: [OutputSink] = []
+    let replaySink: ReplaySink
     var log: ConsoleLog?
-    var transcriptFlush: Scheduled<Void>?
-    /// Device output of the current burst, not yet sent (ConsoleHub+Output.swift).
-    var pending = PendingOutput()
-    /// The buffers of the last flush, emptied, for the next one.
-    var spareOutput: PendingOutput?
-    var lastReadWasFull = false
-    var outputFlush: Scheduled<Void>?
-    /// Device output as JSON text for transcripts, quoted once for all sessions.
-    var transcriptOutput = Asciicast.Stream()
-    /// Keeps this console's transcripts under transcript_keep_bytes (Transcript.swift).
-    var transcriptRetention = TranscriptRetention()
+    /// The console's recording (`transcript = true`), one for all its sessions.
+    var recorder: Recorder?
+    /// One per wire form, in `WireForm` order.
+    lazy var clientOutputs: [ClientOutput] = WireForm.allCases.map { ClientOutput(form: $0, hub: self) }
     /// This console's Prometheus series (ConsoleMetrics.swift): nil unless metrics are served.
-    var metrics: ConsoleMetrics?
+    var metrics: ConsoleMetrics? { didSet { sinksChanged() } }
     /// This console's triggers (TriggerSink.swift); nil without any.
-    var triggers: TriggerSink?
+    var triggers: TriggerSink? { didSet { sinksChanged() } }
 
     init(
         config: Config.Console, paths: Config.Paths, loop: EventLoop, access: AccessControl, audit: AuditLog, logger: Logger,
@@ -60,7 +55,7 @@ final class ConsoleHub: @unchecked Sendable {
         self.paths = paths
         self.loop = loop
         self.line = LineControl(settings: config.settings)
-        self.replay = ReplayRing(capacity: config.replayBytes)
+        self.replaySink = ReplaySink(capacity: config.replayBytes)
         var logger = logger
         logger[metadataKey: "console"] = "\(config.name)"
         self.logger = logger
@@ -76,6 +71,7 @@ final class ConsoleHub: @unchecked Sendable {
     func start() -> EventLoopFuture<Void> {
         loop.preconditionInEventLoop()
         openLog()
+        openRecorder()
         triggers = TriggerSink.make(for: self)
         return listeners.startUnix().flatMap { self.listeners.startTCP() }.map {
             self.openSource()
@@ -85,10 +81,11 @@ final class ConsoleHub: @unchecked Sendable {
     func openLog() {
         log?.close()
         log = nil
-        guard config.log else { return }
+        guard config.log else { return sinksChanged() }
         log = ConsoleLog(
             path: logPath, timestamps: config.timestamps, maxBytes: config.logMaxBytes,
-            keep: config.logKeep, logger: logger)
+            keep: config.logKeep, loop: loop, logger: logger)
+        sinksChanged()
     }
 
     /// Ends the console: clients are told why and closed, the device is released, the
@@ -102,6 +99,7 @@ final class ConsoleHub: @unchecked Sendable {
         }
         supervisor.stop()
         log?.close()
+        recorder?.close()
         let closed = listeners.stopUnix().flatMap { self.listeners.stopTCP() }
         return closed.map {
             UnixSocket.remove(path: self.socketPath)
@@ -137,20 +135,22 @@ final class ConsoleHub: @unchecked Sendable {
     /// reaches the device before it, a client that never says who it is is recorded all
     /// the same, and a console listing (`rtty` alone: a probe HELLO, then goodbye) is no
     /// session. What the client claims about itself follows in `session-info`.
-    func recordStart(_ session: ClientSession) {
+    /// Once on record, a session gets its replay (and from then on live output) at once,
+    /// unless `replay` is false: a HELLO answers first and then sends it itself.
+    func recordStart(_ session: ClientSession, replay: Bool = true) {
         guard session.putOnRecord() else { return }
         var details: [(String, AuditEvent.Detail)] = [("rights", .text(session.rights.rawValue)), ("pid", .number(Int(session.pid)))]
-        // Read-only sessions are not recorded: all they could see is in the console log.
-        if config.transcript, !session.closing, session.rights == .readWrite {
-            let open = Set(clients.compactMap { $0.transcript?.path })
-            transcriptRetention.prune(directory: paths.sessionDir, console: config.name, keep: config.transcriptKeepBytes, open: open, logger: logger)
-            let transcript = Transcript(directory: paths.sessionDir, session: session.id, maxBytes: config.transcriptMaxBytes, logger: logger)
-            if transcript.begin(header: transcriptHeader(session)) {
-                session.transcript = transcript
-                details.append(("transcript", .text(transcript.path)))
-            }
+        // Read-only sessions are not recorded: all they could see is in the console's
+        // recording and log.
+        if let recorder, !session.closing, session.rights == .readWrite {
+            let recording = SessionRecording(
+                sessionDir: paths.sessionDir, header: recordingHeader(session), offset: recorder.offset,
+                inputLimit: config.recordKeepBytes / 32, files: recorder.files, loop: loop, logger: logger)
+            session.recording = recording
+            details.append(("transcript", .text(recording.path)))
         }
         record(.sessionStart, session, details)
+        if replay { sendReplayIfDue(session) }
     }
 
     /// METADATA, accepted once per session: a client cannot rewrite what it claimed (nor
@@ -166,21 +166,12 @@ final class ConsoleHub: @unchecked Sendable {
         record(.sessionInfo, session, metadata.auditDetails.map { ($0.0, .text($0.1)) })
     }
 
-    private func transcriptHeader(_ session: ClientSession) -> String {
+    private func recordingHeader(_ session: ClientSession) -> Recording.Header {
         var size = (cols: 80, rows: 24)
         if case .exec(_, let rows, let cols) = config.source { size = (cols, rows) }
-        return Asciicast.header(
-            width: size.cols, height: size.rows, timestamp: Int(WallClock.now().seconds),
-            title: "\(session.userName) on \(config.name), session \(session.id)", environment: [("TERM", "xterm")])
-    }
-
-    /// Writes what the transcripts collected; called soon after output or input arrives.
-    func scheduleTranscriptFlush() {
-        guard transcriptFlush == nil else { return }
-        transcriptFlush = loop.scheduleTask(in: .milliseconds(250)) {
-            self.transcriptFlush = nil
-            for client in self.clients { client.transcript?.flush() }
-        }
+        return Recording.Header(
+            console: config.name, session: session.id, title: "\(session.userName) on \(config.name), session \(session.id)",
+            width: size.cols, height: size.rows)
     }
 
     // MARK: clients
@@ -200,16 +191,15 @@ final class ConsoleHub: @unchecked Sendable {
             ("duration", .seconds(WallClock.monotonicSeconds() - session.connectedAt)),
             ("bytes_in", .number(session.bytesIn)), ("bytes_out", .number(session.bytesOut)),
         ]
-        if let transcript = session.transcript {
-            switch transcript.finish() {
-            case .kept: transcriptRetention.wrote(transcript.size)
-            case .cut(let kind):
-                transcriptRetention.wrote(transcript.size)
-                details.append(("transcript", .text("\(kind) cut at half of transcript_max_bytes \(config.transcriptMaxBytes)")))
+        outputMembersChanged()
+        if let recording = session.recording {
+            recorder?.flush()  // the output it saw is on disk before its end is
+            switch recording.finish(at: recorder?.offset ?? 0) {
+            case .kept: break
+            case .inputCut: details.append(("transcript", .text("input cut at 1/32 of record_keep_bytes \(config.recordKeepBytes)")))
             case .removedNoInput: details.append(("transcript", .text("removed: the session typed nothing")))
-            case .failed: details.append(("transcript", .text("stopped by a write error")))
             }
-            session.transcript = nil
+            session.recording = nil
         }
         guard session.isOnRecord else { return }  // a probe
         record(.sessionEnd, session, details)
@@ -237,18 +227,35 @@ final class ConsoleHub: @unchecked Sendable {
         broadcast(notice: "\(session.who) was too slow and was disconnected", except: session)
     }
 
+    /// The session begins to take output: its replay, then live output from its wire
+    /// form's sink (whose pending output goes to the others first: the replay holds it).
     func sendReplayIfDue(_ session: ClientSession) {
         guard !session.replayDone, !session.closing else { return }
-        recordStart(session)
-        flushOutput()  // to the others: the replay below already holds it
+        if !session.isOnRecord { recordStart(session, replay: false) }
+        guard session.isOnRecord else { return }  // not admitted, or a probe
+        clientOutput(session.wireForm).flush()
         session.replayDone = true
+        let replayed = session.wantsReplay ? replay.count : 0
+        startLiveOutput(session, replayed: replayed)
+        guard replayed > 0 else { return }
+        send(data: replay.contents(), to: session)
+    }
+
+    /// HELLO with no-replay: live output only, from now on.
+    func declineReplay(_ session: ClientSession) {
+        guard !session.replayDone, !session.closing, session.isOnRecord else { return }
+        clientOutput(session.wireForm).flush()
+        session.declineReplay()
+        startLiveOutput(session, replayed: 0)
+    }
+
+    /// The session joins its wire form's sink; its recorded view begins where the output
+    /// it was given (replay included) began.
+    private func startLiveOutput(_ session: ClientSession, replayed: Int) {
         session.replayTimer?.cancel()
-        guard session.wantsReplay, replay.count > 0 else { return }
-        let contents = replay.contents()
-        send(data: contents, to: session)
-        if let transcript = session.transcript {
-            var stream = Asciicast.Stream()
-            transcript.output(quoted: stream.quote(contents))
+        outputMembersChanged()
+        if let recorder {
+            session.recording?.view(from: max(recorder.runStart, recorder.offset - UInt64(min(replayed, Int(recorder.offset)))))
         }
     }
 
@@ -256,21 +263,21 @@ final class ConsoleHub: @unchecked Sendable {
         session.send(console: session.channel.allocator.buffer(bytes: bytes).readableBytesView)
     }
 
+    /// A notice to every client that said who it is, after the output it was already
+    /// sent: each framed wire form's sink delivers it to its own clients.
     func broadcast(notice text: String, except excluded: ClientSession? = nil) {
         guard !clients.isEmpty else { return }
-        flushOutput()
         let notice = FrameWriter.Notice(text, allocator: clients[0].channel.allocator)
-        for client in clients where client !== excluded && client.identity != nil {
-            client.send(notice)
+        for form in WireForm.allCases where form.carriesFrames {
+            clientOutput(form).deliver { client in
+                if client !== excluded && client.identity != nil { client.send(notice) }
+            }
         }
     }
 
     /// Extension frame to rtty/1 clients only.
     func broadcastExtended(_ frame: Frame) {
-        flushOutput()
-        for client in clients where client.extended {
-            client.send(frame)
-        }
+        clientOutput(.extended).deliver { $0.send(frame) }
     }
 }
 
@@ -289,8 +296,13 @@ extension ConsoleHub {
             line.forgetWindowSize()  // a new command starts at its configured size
         }
         config = new
-        if old.replayBytes != new.replayBytes { replay.resize(capacity: new.replayBytes) }
+        if old.replayBytes != new.replayBytes { replaySink.ring.resize(capacity: new.replayBytes) }
         if old.triggers != new.triggers || old.log != new.log { triggers = TriggerSink.make(for: self, replacing: triggers) }
+        if old.transcript != new.transcript {
+            openRecorder()
+        } else if old.recordKeepBytes != new.recordKeepBytes, let files = recorder?.files {
+            LogWriter.shared.submit { files.keep(new.recordKeepBytes) }
+        }
         if old.log != new.log || old.timestamps != new.timestamps || old.logMaxBytes != new.logMaxBytes || old.logKeep != new.logKeep {
             openLog()
         }

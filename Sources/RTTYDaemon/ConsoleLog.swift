@@ -1,5 +1,5 @@
 import Logging
-import NIOConcurrencyHelpers
+import NIOCore
 import RTTYCore
 import RTTYSystem
 import SystemPackage
@@ -33,10 +33,13 @@ final class ConsoleLog: @unchecked Sendable {
     private var lastAttempt = -Double.infinity
     /// Output of the current read burst.
     private var batch: [UInt8] = []
-    private let spares = NIOLockedValueBox<[Batch]>([])
+    private let pool = WriterBatch.Pool()
+    private let loop: EventLoop
+    private lazy var timer = BatchTimer(loop: loop) { [weak self] in self?.flush() }
 
-    init(path: String, timestamps: Bool, maxBytes: Int, keep: Int, logger: Logger) {
+    init(path: String, timestamps: Bool, maxBytes: Int, keep: Int, loop: EventLoop, logger: Logger) {
         self.path = path
+        self.loop = loop
         self.timestamps = timestamps
         self.maxBytes = maxBytes
         self.keep = keep
@@ -48,28 +51,21 @@ final class ConsoleLog: @unchecked Sendable {
     deinit { try? fd?.close() }
 
     /// Device output: the hot path. It joins the batch that `flush` hands to the log
-    /// writer at the end of the device's read burst: one write(2) per burst, off the loop.
+    /// writer when the burst's end says (`BatchTimer`): one write(2) per batch, off the loop.
     func write(_ bytes: UnsafeRawBufferPointer) {
         stamper.stamp(bytes, now: WallClock.now(), into: &batch)
         if batch.count >= ConsoleLog.maxBatch { flush() }
     }
 
     func flush() {
+        timer.cancel()
         guard !batch.isEmpty else { return }
-        // The batch travels in a box and its buffer comes back for reuse: a fresh buffer
-        // per flush would cost page faults here and unmapping on the writer thread.
-        let box = spares.withLockedValue { $0.popLast() } ?? Batch()
+        let box = pool.take()
         swap(&box.bytes, &batch)
         LogWriter.shared.submit(bytes: box.bytes.count) {
             box.bytes.withUnsafeBytes { self.emit($0) }
-            box.bytes.removeAll(keepingCapacity: true)
-            self.spares.withLockedValue { if $0.count < 2 { $0.append(box) } }
+            self.pool.give(box)
         }
-    }
-
-    /// A batch on its way to the writer (a class, so its buffer is never copied).
-    private final class Batch: @unchecked Sendable {
-        var bytes: [UInt8] = []
     }
 
     /// A marker line such as "[rtty: BREAK]", after what came before it.
@@ -215,4 +211,15 @@ final class ConsoleLog: @unchecked Sendable {
         }
         failing = nil
     }
+}
+
+/// The console log is one of the console's output sinks: a read joins the batch, which
+/// goes to the writer as its `BatchTimer` says.
+extension ConsoleLog: OutputSink {
+    func append(_ burst: ByteBuffer) {
+        burst.withUnsafeReadableBytes { write($0) }
+        timer.read(burst.readableBytes)
+    }
+
+    func burstEnded() { timer.burstEnded(held: batch.count) }
 }

@@ -54,35 +54,73 @@ extension Daemon {
         }
     }
 
-    /// `transcript SESSION`: the session's asciicast file (its last `maxTranscript` bytes),
-    /// as one JSON string sent in chunks.
+    /// `transcript SESSION`: the session as asciicast v2, assembled from its file and the
+    /// console's recording (the last `maxTranscript` bytes of the output it saw), as one
+    /// JSON string sent in chunks as the peer reads them.
     func transcript(_ session: String) -> RequestAnswer {
         guard ConsoleName.problem(session) == nil else { return .line(ControlReply.error("\(session) is not a session id; rttyctl sessions lists them")) }
-        let path = config.paths.sessionDir + "/" + session + ".cast"
-        let file: ReadableFile
-        let size: Int64
+        let path = RecordingPaths.session(config.paths.sessionDir, id: session)
+        let recorded: Recording.Session
         do {
-            file = try ReadableFile(path)
-            size = try file.identity().size
+            recorded = try Self.readSession(path)
         } catch {
             return .line(ControlReply.error("no transcript for session \(session) (\(error)); rttyctl sessions lists them"))
         }
+        let directory = RecordingPaths.directory(config.paths.sessionDir, console: recorded.header.console)
+        let hub = hubTableSnapshot()[recorded.header.console]
         return .stream { writer in
-            var offset = max(0, size - Int64(Daemon.maxTranscript))
-            if offset > 0 {
-                // Played from its end: from the first whole line.
-                let head = try file.read(at: offset, count: AuditReader.maxLine)
-                offset += Int64((head.firstIndex(of: 10) ?? -1) + 1)
-            }
-            var text = Asciicast.Stream()
+            // What the console recorded up to now reaches the disk first.
+            let (end, runStart) = try await hub?.loop.submit { () -> (UInt64, UInt64) in
+                guard let recorder = hub?.recorder else { return (.max, 0) }
+                recorder.flush()
+                return (recorder.offset, recorder.runStart)
+            }.get() ?? (.max, 0)
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in LogWriter.shared.submit { done.resume() } }
+            var cast = Recording.CastAssembler(recorded, recorded: end, runStart: runStart, maxBytes: UInt64(Daemon.maxTranscript))
             try await writer.write("{\"ok\":true,\"path\":\(JSON.quote(path)),\"cast\":\"")
-            while offset < size {
-                let chunk = try file.read(at: offset, count: min(AnswerWriter.chunkBytes, Int(size - offset)))
-                guard !chunk.isEmpty else { break }
-                offset += Int64(chunk.count)
-                try await writer.write(text.escape(chunk))
+            var pending = JSON.escape(cast.header(timestamp: Int(recorded.started / 1_000_000)))
+            let segments = RecordingPaths.segments(in: directory)
+            for (index, segment) in segments.enumerated() {
+                let next = index + 1 < segments.count ? segments[index + 1].offset : UInt64.max
+                guard next > cast.span.lowerBound, segment.offset < cast.span.upperBound else { continue }
+                guard let file = try? ReadableFile(directory + "/" + segment.entry.name) else { continue }
+                var parser = Recording.Parser()
+                var at: Int64 = 0
+                reading: while true {
+                    let chunk = try file.read(at: at, count: AnswerWriter.chunkBytes * 4)
+                    if chunk.isEmpty { break }
+                    at += Int64(chunk.count)
+                    parser.append(chunk)
+                    while let record = parser.next() {
+                        if record.offset >= cast.span.upperBound { break reading }
+                        pending += JSON.escape(cast.output(record))
+                        if pending.utf8.count >= AnswerWriter.chunkBytes {
+                            try await writer.write(pending)
+                            pending = ""
+                        }
+                    }
+                }
             }
-            try await writer.write("\"}\n")
+            try await writer.write(pending + JSON.escape(cast.finish()) + "\"}\n")
         }
+    }
+
+    /// A session file, read whole: it holds a header and input only (bounded).
+    static func readSession(_ path: String) throws -> Recording.Session {
+        let file = try ReadableFile(path)
+        var parser = Recording.Parser()
+        var records: [Recording.Record] = []
+        var at: Int64 = 0
+        while true {
+            let chunk = try file.read(at: at, count: 1 << 20)
+            if chunk.isEmpty { break }
+            at += Int64(chunk.count)
+            parser.append(chunk)
+            while let record = parser.next() { records.append(record) }
+        }
+        guard let session = Recording.Session(records: records) else {
+            throw DaemonError(parser.broken ?? "not a session recording")
+        }
+        return session
     }
 }

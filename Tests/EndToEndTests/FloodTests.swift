@@ -10,7 +10,7 @@ import Testing
 @Suite struct FloodTests {
     /// The daemon's memory may grow this much while it holds input back: the device queue
     /// (1 MiB), what the client being read when input was paused had read (a few reads of
-    /// 64 KiB), transcript buffers and allocator slack; held back, it grew 1-3 MB here.
+    /// 64 KiB), the recording's batches and allocator slack; held back, it grew 1-5 MB here.
     /// Unbounded, six clients took it up by 250-290 MB into a stalled device and by 41 MB
     /// into an exec console that drains slowly, which a looser bound (64 MiB) would miss.
     static let rssBoundKiB = 16 * 1024

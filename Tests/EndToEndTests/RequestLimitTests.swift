@@ -167,18 +167,29 @@ import Testing
         #expect(controlOutcome(try ControlClient.ask(rig.env.socketDir + "/control", "status"))?.ok == true)
     }
 
-    /// Ten `transcript` requests for a 48 MiB transcript that are never read. Before: each
-    /// answer was built whole in memory (+616 MB for ten of a 64 MiB one).
+    /// Ten `transcript` requests for a session that saw 48 MiB of output, never read.
+    /// Before: each answer was built whole in memory (+616 MB for ten of a 64 MiB one).
     @Test(.enabled(if: !HostileClientTests.underSanitizer)) func unreadTranscriptAnswersKeepMemoryBounded() throws {
         let rig = try PtyConsoleRig()
         let pid = rig.daemon.process.processIdentifier
         let session = "pbx-1-1"
         let sessions = rig.env.logDir + "/sessions"
         try FileManager.default.createDirectory(atPath: sessions, withIntermediateDirectories: true)
-        var cast = Asciicast.header(width: 80, height: 24, timestamp: 1, title: "big", environment: [])
-        let line = Asciicast.event(seconds: 0.5, kind: "o", quoted: JSON.quote(String(repeating: "café \u{1B}[1m\"x\"\\ ", count: 40) + "\r\n"))
-        cast += String(repeating: line, count: 48 << 20 / line.utf8.count)
-        try cast.write(toFile: sessions + "/\(session).cast", atomically: false, encoding: .utf8)
+        // The console's recording (one segment) and the session's file, as rttyd writes them.
+        let chunk = Array((String(repeating: "café \u{1B}[1m\"x\"\\ ", count: 40) + "\r\n").utf8)
+        let count = 48 << 20 / chunk.count
+        let output = (0..<count).map { Recording.Record(kind: .output, time: 1_500_000, offset: UInt64($0 * chunk.count), payload: chunk) }
+        let header = Recording.Header(console: "gone", session: session, title: "big", width: 80, height: 24)
+        let records = [
+            Recording.Record(kind: .header, time: 1_000_000, offset: 0, payload: header.payload),
+            Recording.Record(kind: .view, time: 1_000_000, offset: 0),
+            Recording.Record(kind: .end, time: 2_000_000, offset: UInt64(count * chunk.count)),
+        ]
+        try FileManager.default.createDirectory(atPath: sessions + "/gone.recording", withIntermediateDirectories: true)
+        try Data(Recording.magic + output.flatMap(Recording.encode)).write(to: URL(fileURLWithPath: sessions + "/gone.recording/" + String(repeating: "0", count: 20) + ".rec"))
+        try Data(Recording.magic + records.flatMap(Recording.encode)).write(to: URL(fileURLWithPath: sessions + "/\(session).session"))
+        var assembler = Recording.CastAssembler(try #require(Recording.Session(records: records)), recorded: .max, runStart: 0, maxBytes: 64 << 20)
+        let cast = assembler.header(timestamp: 1) + output.map { assembler.output($0) }.joined() + assembler.finish()
 
         let rssBefore = HostileClientTests.rssKiB(pid)
         let readers = try (0..<10).map { _ in try ControlClient(path: rig.env.socketDir + "/control") }
@@ -197,7 +208,7 @@ import Testing
         let answer = try readers[0].readAll(timeout: 60)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])
         #expect(object["ok"] as? Bool == true)
-        #expect((object["cast"] as? String) == cast, "the streamed cast differs from the file")
+        #expect((object["cast"] as? String) == cast, "the streamed cast differs from the recording's")
     }
 }
 

@@ -112,7 +112,7 @@ import Testing
 
     /// A raw socket client (no HELLO, no WHOSON, nothing but DATA) types: its session is on
     /// record before the device has its first byte, survives SIGKILL of rttyd, and its
-    /// input is in its transcript.
+    /// input is in its session's recording, byte for byte.
     @Test func neverIdentifiedTypistIsOnRecordBeforeItsInputReachesTheDevice() throws {
         let rig = try PtyConsoleRig()
         let env = rig.env, guest = rig.guest
@@ -124,9 +124,9 @@ import Testing
         let start = try #require(starts.first)
         #expect(start.contains(#""uid":\#(getuid())"#), "\(start)")
         let session = try #require(auditRecord(start)?.session)
-        let cast = env.logDir + "/sessions/\(session).cast"
-        try waitUntil(timeout: 5, "the input in the transcript") {
-            ((try? String(contentsOfFile: cast, encoding: .utf8)) ?? "").contains(#""i", "rm -rf /important\r""#)
+        let file = env.logDir + "/sessions/\(session).session"
+        try waitUntil(timeout: 5, "the input in the session's recording") {
+            (try? Data(contentsOf: URL(fileURLWithPath: file)))?.range(of: Data("rm -rf /important\r".utf8)) != nil
         }
 
         rig.daemon.signal(SIGKILL)

@@ -17,7 +17,7 @@ import Testing
         let full = (0..<ConsoleHub.ttyReadSize).map { UInt8(ascii: "a") + UInt8($0 % 26) }
         try rig.output(full)
         #expect(client.data.isEmpty, "a full read is held: more is waiting")
-        rig.advance(ConsoleHub.coalesceDelay - .microseconds(1))
+        rig.advance(ClientOutput.coalesceDelay - .microseconds(1))
         #expect(client.data.isEmpty)
         rig.advance(.microseconds(1))
         #expect(client.data == full, "sent when the delay ends, though no more came")
@@ -31,7 +31,7 @@ import Testing
         let rig = try HubRig()
         let client = try rig.client()
         _ = try client.read()
-        let reads = ConsoleHub.coalesceBytes / ConsoleHub.ttyReadSize + 1
+        let reads = ClientOutput.coalesceBytes / ConsoleHub.ttyReadSize + 1
         var sent: [UInt8] = []
         for index in 0..<reads {
             let block = [UInt8](repeating: UInt8(ascii: "A") + UInt8(index % 26), count: ConsoleHub.ttyReadSize)
