@@ -59,6 +59,7 @@ final class ConsoleHub: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "console"] = "\(config.name)"
         self.logger = logger
+        sinksChanged()  // the replay ring and the client sinks; the log and recorder at start
     }
 
     var socketPath: String { paths.socketDir + "/" + config.name }
