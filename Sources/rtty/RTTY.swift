@@ -33,6 +33,8 @@ struct RTTY: AsyncParsableCommand {
     @Flag(name: .long, help: "List also the consoles you cannot open.")
     var all = false
 
+    @OptionGroup(title: "Fleet") var fleet: FleetOptions
+
     func validate() throws {
         if let timeout, !(timeout >= 0 && timeout <= 86_400) {
             throw ValidationError("--timeout must be between 0 and 86400 seconds")
@@ -43,6 +45,11 @@ struct RTTY: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let localOnly = [noReplay ? "--no-replay" : nil, timeout != nil ? "--timeout" : nil, escapes ? "--escapes" : nil].compactMap { $0 }
+        if let status = await FleetClient.run(console: console, options: fleet, socketDir: socketDir, readOnly: readOnly, localOnly: localOnly) {
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         guard let console else {
             try list()
             return
