@@ -229,4 +229,42 @@ import Testing
         let other = try rig.rttyctl(["--fleet", "kick", "x"])
         #expect(other.status != 0 && other.stderr.contains("--fleet works with status and who only"), "\(other.stderr)")
     }
+
+    /// Attack: a host (compromised, or not a console host at all) answers the listing with
+    /// terminal controls in its names and a second JSON document; the workstation's table
+    /// shows them inert and its --json lines stay one object each. The host is a stand-in
+    /// `ssh` first in PATH, which is all rtty runs.
+    @Test func aHostileHostsAnswerReachesTheTerminalInertAndCannotBreakTheJSON() throws {
+        let directory = NSTemporaryDirectory() + "rtty-fleet-hostile-" + UUID().uuidString.prefix(6)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let listing = #"{"version":1,"user":"u\u001b]0;owned\u0007","consoles":[{"name":"a\u001b[2Jb","rights":"rw","state":"up\nfake  row","settings":"\u009b31m"}]}"#
+        let script = """
+            #!/bin/sh
+            case "$*" in
+            *rttyctl*) echo '{"ok":true,"consoles":[]} {"ok":true}' ;;
+            *) printf '%s\n' '\(listing)' ;;
+            esac
+            """
+        try script.write(toFile: directory + "/ssh", atomically: true, encoding: .utf8)
+        chmod(directory + "/ssh", 0o755)
+        try "host evil 127.0.0.1\n".write(toFile: directory + "/fleet", atomically: true, encoding: .utf8)
+        chmod(directory + "/fleet", 0o600)
+        let environment = ["PATH": directory + ":/usr/bin:/bin", "HOME": directory, "XDG_RUNTIME_DIR": directory]
+        let table = try ProcessRun.run(BuiltProducts.path("rtty"), ["--fleet-file", directory + "/fleet"], input: "", environment: environment)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(!table.stdout.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x9b || $0.value == 0x07 }, "\(table.stdout.debugDescription)")
+        #expect(table.stdout.contains(#"a\x1b[2Jb"#) && table.stdout.contains(#"up\x0afake  row"#), "\(table.stdout)")
+        #expect(table.stdout.split(separator: "\n").count == 2, "a header and one row: \(table.stdout)")
+        let json = try ProcessRun.run(BuiltProducts.path("rtty"), ["--fleet-file", directory + "/fleet", "--json"], input: "", environment: environment)
+        let lines = json.stdout.split(separator: "\n")
+        #expect(lines.count == 1, "\(json.stdout)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(Self.consoles(object)["a\u{1b}[2Jb"]?["state"] as? String == "up\nfake  row", "the data kept, as data: \(json.stdout)")
+        let control = try ProcessRun.run(
+            BuiltProducts.path("rttyctl"), ["--fleet-file", directory + "/fleet", "--json", "status", "--fleet"], input: "", environment: environment)
+        #expect(control.status == 1, "\(control.stdout) \(control.stderr)")
+        #expect(control.stdout.contains(#""ok":false"#) && control.stdout.contains("not rttyctl's JSON"), "\(control.stdout)")
+        #expect(try JSONSerialization.jsonObject(with: Data(control.stdout.utf8)) is [String: Any], "\(control.stdout)")
+    }
 }
