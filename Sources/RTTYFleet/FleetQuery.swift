@@ -20,11 +20,29 @@ public enum FleetQuery {
         case noAnswer(seconds: Double)
     }
 
+    /// Why a host gave no usable answer, worded for a listing row.
+    public struct Failure: Error, Sendable {
+        public let message: String
+
+        public init(_ message: String) { self.message = message }
+    }
+
     public struct Answer: Sendable {
         public let host: Fleet.Host
         public let outcome: Outcome
         /// Seconds from start to answer.
         public let seconds: Double
+
+        /// What the host printed, or why there is nothing: no answer within the fleet's
+        /// timeout, ssh's failure (255) or the remote command's, with the reason.
+        public func output(timeout: Double) -> Result<[UInt8], Failure> {
+            switch outcome {
+            case .answered(let bytes): .success(bytes)
+            case .noAnswer: .failure(Failure("no answer within \(timeout) s"))
+            case .failed(let status, let message):
+                .failure(Failure("\(status == 255 ? "ssh failed" : status.map { "exit status \($0)" } ?? "failed"): \(message)"))
+            }
+        }
     }
 
     public static func ask(_ fleet: Fleet, ssh: FleetSSH, remote: [String]) async -> [Answer] {

@@ -66,28 +66,20 @@ enum FleetClient {
     }
 
     /// Every host's listing, decoded; a host that failed has its reason.
-    static func listings(_ fleet: Fleet, ssh: FleetSSH) async -> [(answer: FleetQuery.Answer, listing: Result<ConsoleListing, FleetTargetError>)] {
+    static func listings(_ fleet: Fleet, ssh: FleetSSH) async -> [(answer: FleetQuery.Answer, listing: Result<ConsoleListing, FleetQuery.Failure>)] {
         await FleetQuery.ask(fleet, ssh: ssh, remote: ["list", "--json"]).map { answer in
-            (answer, decode(answer.outcome, timeout: fleet.timeout))
+            (answer, answer.output(timeout: fleet.timeout).flatMap(decode))
         }
     }
 
-    private static func decode(_ outcome: FleetQuery.Outcome, timeout: Double) -> Result<ConsoleListing, FleetTargetError> {
-        switch outcome {
-        case .noAnswer:
-            return .failure(FleetTargetError(message: "no answer within \(timeout) s"))
-        case .failed(let status, let message):
-            let why = status == 255 ? "ssh failed" : status.map { "exit status \($0)" } ?? "failed"
-            return .failure(FleetTargetError(message: "\(why): \(message)"))
-        case .answered(let bytes):
-            guard let listing = try? JSONDecoder().decode(ConsoleListing.self, from: Data(bytes)) else {
-                return .failure(FleetTargetError(message: "its answer is not a console listing: \(TerminalText.escaped(bytes.prefix(120)))"))
-            }
-            guard listing.version <= ConsoleListing.currentVersion else {
-                return .failure(FleetTargetError(message: "its listing is version \(listing.version); this rtty reads \(ConsoleListing.currentVersion)"))
-            }
-            return .success(listing)
+    private static func decode(_ bytes: [UInt8]) -> Result<ConsoleListing, FleetQuery.Failure> {
+        guard let listing = try? JSONDecoder().decode(ConsoleListing.self, from: Data(bytes)) else {
+            return .failure(.init("its answer is not a console listing: \(TerminalText.escaped(bytes.prefix(120)))"))
         }
+        guard listing.version <= ConsoleListing.currentVersion else {
+            return .failure(.init("its listing is version \(listing.version); this rtty reads \(ConsoleListing.currentVersion)"))
+        }
+        return .success(listing)
     }
 
     private static func list(_ fleet: Fleet, ssh: FleetSSH, json: Bool) async -> Int32 {

@@ -29,7 +29,7 @@ enum FleetControl {
         var silent: [String] = []
         for answer in answers {
             let host = answer.host.name
-            switch decode(answer.outcome, timeout: fleet.timeout) {
+            switch answer.output(timeout: fleet.timeout).flatMap(decode) {
             case .success(let (consoles, raw)):
                 if options.json {
                     print("{\"host\":\(quoted(host)),\"ok\":true,\"answer\":\(raw)}")
@@ -46,19 +46,12 @@ enum FleetControl {
 
     /// The host's answer, and its JSON as one line to pass on with --json. It is passed on
     /// only once it decoded as a whole, so what a host printed cannot break the line.
-    private static func decode(_ outcome: FleetQuery.Outcome, timeout: Double) -> Result<([ControlAnswer.Console], String), FleetTargetError> {
-        switch outcome {
-        case .noAnswer:
-            return .failure(FleetTargetError(message: "no answer within \(timeout) s"))
-        case .failed(let status, let message):
-            return .failure(FleetTargetError(message: "\(status == 255 ? "ssh failed" : status.map { "exit status \($0)" } ?? "failed"): \(message)"))
-        case .answered(let bytes):
-            let raw = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-            guard raw.count == 1, let answer = try? JSONDecoder().decode(ControlAnswer.Consoles.self, from: Data(raw[0].utf8)) else {
-                return .failure(FleetTargetError(message: "its answer is not rttyctl's JSON: \(TerminalText.escaped(bytes.prefix(120)))"))
-            }
-            return .success((answer.consoles, String(raw[0])))
+    private static func decode(_ bytes: [UInt8]) -> Result<([ControlAnswer.Console], String), FleetQuery.Failure> {
+        let raw = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+        guard raw.count == 1, let answer = try? JSONDecoder().decode(ControlAnswer.Consoles.self, from: Data(raw[0].utf8)) else {
+            return .failure(.init("its answer is not rttyctl's JSON: \(TerminalText.escaped(bytes.prefix(120)))"))
         }
+        return .success((answer.consoles, String(raw[0])))
     }
 
     private static func quoted(_ text: String) -> String {
