@@ -51,8 +51,9 @@ import Testing
 
         deinit {
             // The master connections this rig's runs left, each ended by its own socket.
-            for socket in (try? FileManager.default.contentsOfDirectory(atPath: controlDirectory)) ?? [] {
-                _ = try? ProcessRun.run("/usr/bin/ssh", ["-o", "ControlPath=\(controlDirectory)/\(socket)", "-O", "exit", "fleet"], input: "", timeout: 5)
+            let sockets = controlDirectory + "/rtty-ssh"
+            for socket in (try? FileManager.default.contentsOfDirectory(atPath: sockets)) ?? [] {
+                _ = try? ProcessRun.run("/usr/bin/ssh", ["-o", "ControlPath=\(sockets)/\(socket)", "-O", "exit", "fleet"], input: "", timeout: 5)
             }
             close(silentListener)
             try? FileManager.default.removeItem(atPath: directory)
