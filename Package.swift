@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Without its Foundation trait: no program may link full Foundation.
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2", traits: []),
     ],
     targets: [
         // Pure decisions: frames, config, settings, escapes. No Glibc.
@@ -90,10 +92,16 @@ let package = Package(
             swiftSettings: strict,
             linkerSettings: bindNow
         ),
+        // The fleet: its hosts reached over the user's own ssh (rtty --fleet, rttyctl --fleet).
+        .target(
+            name: "RTTYFleet",
+            dependencies: ["RTTYCore", "RTTYSystem", .product(name: "Subprocess", package: "swift-subprocess")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "rtty",
             dependencies: [
-                "RTTYClient", "RTTYSession", "RTTYCore", "RTTYSystem",
+                "RTTYClient", "RTTYSession", "RTTYCore", "RTTYSystem", "RTTYFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -103,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "rttyctl",
             dependencies: [
-                "RTTYCore", "RTTYSystem", "RTTYSession",
+                "RTTYCore", "RTTYSystem", "RTTYSession", "RTTYFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

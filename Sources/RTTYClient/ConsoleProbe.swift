@@ -36,26 +36,49 @@ public enum ConsoleList {
 
     /// Asks the daemon for the console's state with an rtty/1 probe (not announced to others).
     static func probe(name: String, path: String) -> Entry {
-        guard let fd = try? UnixSocket.connect(path: path) else {
+        switch ConsoleProbe.ask(path: path) {
+        case .unreachable:
             return Entry(name: name, state: "no daemon", detail: "")
+        case .closed:
+            return Entry(name: name, state: "no answer", detail: "")
+        case .answered(let fields):
+            return Entry(name: name, state: fields["state"] ?? "?", detail: (fields["settings"] ?? "").replacingCommas())
         }
+    }
+}
+
+/// One rtty/1 probe of a console socket: HELLO with `probe`, the daemon's HELLO answer, close.
+/// The daemon decides from the peer's credentials, so the answer (or its refusal) is the
+/// daemon's view of this user, not the caller's.
+public enum ConsoleProbe {
+    public enum Answer: Sendable {
+        /// The daemon answered: rights, state, clients, settings.
+        case answered(HelloReply)
+        /// The daemon closed without a HELLO (access denied, console full); its last notice.
+        case closed(notice: String?)
+        /// Nothing to connect to, or the connection was refused.
+        case unreachable
+    }
+
+    /// Waits at most `timeoutMilliseconds` for each read.
+    public static func ask(path: String, timeoutMilliseconds: Int = 2000) -> Answer {
+        guard let fd = try? UnixSocket.connect(path: path) else { return .unreachable }
         defer { try? fd.close() }
         _ = try? Frame.withText(.hello, "\(RTTYVersion.protocolName) probe").encoded().withUnsafeBytes { try fd.writeAll($0) }
         var parser = FrameParser(direction: .toClient)
         var chunk = [UInt8](repeating: 0, count: 4096)
+        var notice: String?
         for _ in 0..<32 {
-            guard Poll.readable(fd, timeoutMilliseconds: 2000),
+            guard Poll.readable(fd, timeoutMilliseconds: timeoutMilliseconds),
                 let n = try? chunk.withUnsafeMutableBytes({ try fd.read(into: $0) }), n > 0
             else { break }
             parser.append(chunk.prefix(n))
             while let frame = try? parser.next() {
-                guard frame.kind == .hello else { continue }
-                let fields = HelloReply(frame.text)
-                let settings = (fields["settings"] ?? "").replacingCommas()
-                return Entry(name: name, state: fields["state"] ?? "?", detail: settings)
+                if frame.kind == .hello { return .answered(HelloReply(frame.text)) }
+                if frame.kind == .notice { notice = frame.text }
             }
         }
-        return Entry(name: name, state: "no answer", detail: "")
+        return .closed(notice: notice)
     }
 }
 

@@ -2,6 +2,9 @@
 public enum ShellRequest: Equatable, Sendable {
     /// A console by name, or nil: pick one (the only allowed one, else a menu).
     case console(String?, readOnly: Bool)
+    /// `list` or `list --json`: the consoles this user may use (`list` alone is a console
+    /// named list when the user may use one; the shell decides, it knows the consoles).
+    case list(json: Bool)
     /// Anything that is not a console request: refused with this message.
     case refused(String)
 
@@ -28,6 +31,7 @@ public enum ShellRequest: Equatable, Sendable {
         guard let command else { return .console(nil, readOnly: false) }
         var words = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         if words.isEmpty { return .console(nil, readOnly: false) }
+        if words.first == "list" { return listing(words) }
         var readOnly = false
         if words.first == "-r" || words.first == "--read-only" {
             readOnly = true
@@ -42,6 +46,16 @@ public enum ShellRequest: Equatable, Sendable {
         if ConsoleName.problem(name) != nil { return .refused(refusal(name)) }
         if knownTools.contains(name) { return .refused(refusal(name)) }
         return .console(name, readOnly: readOnly)
+    }
+
+    /// `list` and `list --json`; any other word after `list` refuses the whole request.
+    private static func listing(_ words: [String]) -> ShellRequest {
+        switch words.count {
+        case 1: return .list(json: false)
+        case 2 where words[1] == "--json": return .list(json: true)
+        case 2 where words[1].hasPrefix("-"): return .refused(refusal(words[1]))
+        default: return .refused("rtty-shell: \(words.joined(separator: " ")) is not a request this account takes: `list`, `list --json` or a console name. \(usage)")
+        }
     }
 
     /// The command is rtty-shell itself (by name or path), as sshd's ForceCommand runs it.

@@ -91,7 +91,7 @@ extension ConsoleHub {
         if hello.probe { client.markProbe() }
         recordStart(client, replay: false)  // after the answer below
         let compact = settings.summary.replacingSpaces(with: ",")
-        client.send(.withText(.hello, "\(RTTYVersion.protocolName) console=\(config.name) session=\(client.id) rights=\(client.rights.rawValue) policy=\(config.writePolicy.rawValue) state=\(state.word) settings=\(compact)"))
+        client.send(.withText(.hello, "\(RTTYVersion.protocolName) console=\(config.name) session=\(client.id) rights=\(client.rights.rawValue) policy=\(config.writePolicy.rawValue) state=\(state.word) clients=\(clients.count { $0.isOnRecord }) settings=\(compact)"))
         if hello.probe {
             client.close(notice: nil)
             return

@@ -23,13 +23,17 @@ struct RTTYShell {
             fail(message, status: status)
         }
         let requested: String?
-        var readOnly: Bool
+        var readOnly = false
+        var listing: (json: Bool, wanted: Bool) = (false, false)
         switch ShellRequest.parse(arguments: CommandLine.arguments, originalCommand: environment["SSH_ORIGINAL_COMMAND"]) {
         case .refused(let message):
             refuse("refused", message, status: .error)
         case .console(let name, let ro):
             requested = name
             readOnly = ro
+        case .list(let json):
+            requested = "list"  // a console of that name, if the user may use one and asked `list` alone
+            listing = (json, true)
         }
         let user = Accounts.currentUserName()
         do {
@@ -47,6 +51,11 @@ struct RTTYShell {
             misconfigured(error)
         }
         let consoles = ShellConsoles(config: config, aclText: aclText, user: user)
+        if listing.wanted, listing.json || consoles.rights(of: "list") == .none {
+            let answer = ConsoleListing(user: user, consoles: ShellListing.entries(consoles, socketDir: config.paths.socketDir))
+            Console.write(listing.json ? ShellListing.json(answer) : ShellListing.text(answer))
+            Console.exit(ExitStatus.left.rawValue)
+        }
         var choice = ConsoleChoice.decide(requested: requested, allowed: consoles.allowed.map(\.name), user: user)
         if case .menu(let names) = choice {
             choice = Menu.ask(names, consoles: consoles)

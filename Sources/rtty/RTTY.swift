@@ -39,6 +39,8 @@ struct RTTY: AsyncParsableCommand {
     @Flag(name: .long, help: "With --broadcast: do not show the consoles' output.")
     var writeOnly = false
 
+    @OptionGroup(title: "Fleet") var fleet: FleetOptions
+
     func validate() throws {
         if let timeout, !(timeout >= 0 && timeout <= 86_400) {
             throw ValidationError("--timeout must be between 0 and 86400 seconds")
@@ -53,6 +55,11 @@ struct RTTY: AsyncParsableCommand {
     func run() async throws {
         if let broadcast {
             let status = Broadcast(socketDir: socketDir, patterns: broadcast.split(separator: ",").map(String.init), writeOnly: writeOnly, escapesOnPipe: escapes, timeout: timeout).run()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
+        let localOnly = [noReplay ? "--no-replay" : nil, timeout != nil ? "--timeout" : nil, escapes ? "--escapes" : nil].compactMap { $0 }
+        if let status = await FleetClient.run(console: console, options: fleet, socketDir: socketDir, readOnly: readOnly, localOnly: localOnly) {
             if status != 0 { throw ExitCode(status) }
             return
         }

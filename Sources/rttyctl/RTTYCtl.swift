@@ -29,6 +29,12 @@ struct ControlOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the daemon's JSON answer, for scripts.")
     var json = false
 
+    @Flag(name: .long, help: "status and who on every host of the fleet file, over ssh (rttyctl(8) FLEET).")
+    var fleet = false
+
+    @Option(name: .customLong("fleet-file"), help: "The fleet file (default: ~/.config/rtty/fleet, then /etc/rtty/fleet); implies --fleet.")
+    var fleetFile: String?
+
     /// Sends one request and decodes its answer as one of RTTYCore's answer types, or exits
     /// with the daemon's error.
     @discardableResult
@@ -64,6 +70,7 @@ struct ControlOptions: ParsableArguments {
     /// Connects, once the request's words passed the daemon's own rule, so that the error
     /// names the argument as typed.
     private func connect(_ words: [String]) throws -> FileDescriptorBox {
+        guard !isFleet else { throw Failure("--fleet works with status and who only; other requests go to one host: ssh HOST rttyctl ...") }
         for word in words.dropFirst() {
             if let problem = ControlWords.problem(word) { throw Failure("\(words[0]): \(problem)") }
         }
@@ -125,13 +132,18 @@ struct Status: ParsableCommand {
     @Argument(help: "Consoles to show (default: all).") var consoles: [String] = []
 
     func run() throws {
+        if options.isFleet { return try FleetControl.run(["status"] + consoles, options, lines: Status.lines) }
         let answer = try options.request(["status"] + consoles, as: ControlAnswer.Consoles.self)
         guard !options.json else { return }
-        for console in answer.consoles {
+        Status.lines(answer.consoles).forEach { print($0) }
+    }
+
+    static func lines(_ consoles: [ControlAnswer.Console]) -> [String] {
+        consoles.map { console in
             let f: (String) -> String = TerminalText.escaped
             var line = "\(f(console.name))  \(f(console.state))  \(f(console.kind)) \(f(console.source))  \(f(console.settings))  clients: \(console.clients.count)"
             if let reason = console.reason { line += "  (\(f(reason)))" }
-            print(line)
+            return line
         }
     }
 }
@@ -142,12 +154,18 @@ struct Who: ParsableCommand {
     @Argument(help: "A console (default: all).") var console: String?
 
     func run() throws {
-        let answer = try options.request(["who"] + (console.map { [$0] } ?? []), as: ControlAnswer.Consoles.self)
+        let words = ["who"] + (console.map { [$0] } ?? [])
+        if options.isFleet { return try FleetControl.run(words, options, lines: Who.lines) }
+        let answer = try options.request(words, as: ControlAnswer.Consoles.self)
         guard !options.json else { return }
-        for console in answer.consoles {
-            for client in console.clients {
+        Who.lines(answer.consoles).forEach { print($0) }
+    }
+
+    static func lines(_ consoles: [ControlAnswer.Console]) -> [String] {
+        consoles.flatMap { console in
+            console.clients.map { client in
                 let f: (String) -> String = TerminalText.escaped
-                print("\(f(console.name))  \(f(client.session))  \(f(client.who))  uid \(client.uid)  \(f(client.rights))  \(Who.origin(client))  idle \(client.idle)s")
+                return "\(f(console.name))  \(f(client.session))  \(f(client.who))  uid \(client.uid)  \(f(client.rights))  \(Who.origin(client))  idle \(client.idle)s"
             }
         }
     }

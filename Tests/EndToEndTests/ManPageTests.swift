@@ -10,7 +10,7 @@ import Testing
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // the repository
     static let manDirectory = repositoryRoot.appendingPathComponent("man")
-    static let pages = ["rttyd.8", "rtty.1", "rtty-shell.8", "rttyctl.8", "rtty.conf.5", "rtty.access.5"]
+    static let pages = ["rttyd.8", "rtty.1", "rtty-shell.8", "rttyctl.8", "rtty.conf.5", "rtty.access.5", "rtty-fleet.5"]
     /// ArgumentParser adds these to every command; they need no page text.
     static let ignoredOptions: Set<String> = ["--help", "-h", "--version"]
     static let mandoc = "/usr/bin/mandoc"

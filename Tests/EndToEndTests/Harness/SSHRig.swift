@@ -38,7 +38,9 @@ final class SSHRig {
 
     /// `consoles` is the body of rtty.conf ([console.X] tables); `roles` become users
     /// named `rt<tag><role>`; `grants` become the ACL.
-    init(consoles: String, roles: [String], grants: [Grant]) throws {
+    /// `keyOnly`: the PAM service asks nothing (pam_permit), as the shipped one for key
+    /// users, so a batch ssh (a fleet listing) gets in with the key alone.
+    init(consoles: String, roles: [String], grants: [Grant], keyOnly: Bool = false) throws {
         guard ProcessIdentity.isRoot else { throw HarnessError("the ssh tests need root (CI runs as root)") }
         tag = String(UUID().uuidString.lowercased().filter(\.isHexDigit).prefix(6))
         socketGroup = "rts\(tag)"
@@ -46,7 +48,7 @@ final class SSHRig {
         env = try TestEnvironment(under: URL(fileURLWithPath: "/var/lib"))
         port = try Self.freePort()
         do {
-            try setUp(consoles: consoles, roles: roles, grants: grants)
+            try setUp(consoles: consoles, roles: roles, grants: grants, keyOnly: keyOnly)
         } catch {
             tearDown()
             throw error
@@ -57,7 +59,7 @@ final class SSHRig {
 
     func user(_ role: String) -> String { "rt\(tag)\(role)" }
 
-    private func setUp(consoles: String, roles: [String], grants: [Grant]) throws {
+    private func setUp(consoles: String, roles: [String], grants: [Grant], keyOnly: Bool) throws {
         chmod(env.root, 0o755)
         for group in [socketGroup, usersGroup] {
             try accounts.addGroup(group)
@@ -84,10 +86,8 @@ final class SSHRig {
         let pamDir = env.root + "/pam"
         try FileManager.default.createDirectory(atPath: pamDir, withIntermediateDirectories: true)
         try passdb.write(toFile: pamDir + "/passdb", atomically: true, encoding: .utf8)
-        try """
-            auth     required \(ShellTests.pamMatrix) passdb=\(pamDir)/passdb
-            account  required \(ShellTests.pamMatrix) passdb=\(pamDir)/passdb
-            """.write(toFile: pamDir + "/rtty", atomically: true, encoding: .utf8)
+        let module = keyOnly ? "/lib/x86_64-linux-gnu/security/pam_permit.so" : "\(ShellTests.pamMatrix) passdb=\(pamDir)/passdb"
+        try "auth     required \(module)\naccount  required \(module)\n".write(toFile: pamDir + "/rtty", atomically: true, encoding: .utf8)
         try writeACL(grants)
         try env.writeConfig(consoles, group: socketGroup)
         daemon = try DaemonProcess(env)
