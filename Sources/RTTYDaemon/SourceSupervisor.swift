@@ -40,6 +40,8 @@ final class SourceSupervisor: @unchecked Sendable {
     /// The device number a device console last opened: a path that now names another
     /// device is said in the log (`noteDevice`).
     private var openedDevice: UInt64?
+    /// Whether a pty slave may be opened (another user's terminal may have its number).
+    private var ptys = PtyAdmission()
 
     init(hub: ConsoleHub) {
         self.hub = hub
@@ -58,7 +60,8 @@ final class SourceSupervisor: @unchecked Sendable {
         switch hub.config.source {
         case .device(let path):
             do {
-                let fd = try Device.open(path)
+                let (fd, origin) = try Device.open(path, admitting: ptys.refusal)
+                ptys.opened(origin)
                 noteDevice(fd, path)
                 do {
                     try Termios.configureLine(fd, hub.line.settings)
@@ -237,6 +240,7 @@ final class SourceSupervisor: @unchecked Sendable {
     func restart() {
         close()
         backoff = SourceBackoff()
+        ptys.reset()
         state = .down("reconfigured")
     }
 

@@ -28,6 +28,15 @@ enum PlatformProcess {
     static func executable(_ pid: Int32) -> String? { nil }
 }
 
+/// FreeBSD: pty slaves have no major of their own; devfs names them pts/N.
+enum PlatformDevice {
+    static func isPtySlave(_ rdev: UInt64) -> Bool {
+        var name = [CChar](repeating: 0, count: 64)
+        guard devname_r(dev_t(rdev), S_IFCHR, &name, Int32(name.count)) != nil else { return false }
+        return String(cStringBytes: name).hasPrefix("pts/")
+    }
+}
+
 enum PlatformIdentity {
     /// issetugid(2): set-id at exec, or ids changed since.
     static var isSecureExecution: Bool { issetugid() != 0 }

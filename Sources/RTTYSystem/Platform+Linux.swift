@@ -52,6 +52,15 @@ enum PlatformProcess {
     }
 }
 
+/// Linux: Unix98 pty slaves (/dev/pts/N) have majors 136-143 (UNIX98_PTY_SLAVE_MAJOR and
+/// the seven after it, devices.txt); glibc's major() is a macro Swift does not import.
+enum PlatformDevice {
+    static func isPtySlave(_ rdev: UInt64) -> Bool {
+        let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~UInt64(0xfff))
+        return (136...143).contains(major)
+    }
+}
+
 enum PlatformIdentity {
     /// AT_SECURE: also set for file capabilities and LSM transitions, where the ids agree.
     static var isSecureExecution: Bool { rtty_at_secure() != 0 }
