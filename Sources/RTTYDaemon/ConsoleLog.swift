@@ -16,6 +16,7 @@ final class ConsoleLog: @unchecked Sendable {
     static let maxPending = 4 << 20
     static let retryInterval = 1.0
     static let maxBatch = 256 << 10
+    private static let unstamped = Timestamp(seconds: 0, nanoseconds: 0)
 
     let path: String
     private let timestamps: Bool
@@ -53,7 +54,8 @@ final class ConsoleLog: @unchecked Sendable {
     /// Device output: the hot path. It joins the batch that `flush` hands to the log
     /// writer when the burst's end says (`BatchTimer`): one write(2) per batch, off the loop.
     func write(_ bytes: UnsafeRawBufferPointer) {
-        stamper.stamp(bytes, now: WallClock.now(), into: &batch)
+        // The clock only when stamping: without timestamps a read costs no clock_gettime.
+        stamper.stamp(bytes, now: timestamps ? WallClock.now() : ConsoleLog.unstamped, into: &batch)
         if batch.count >= ConsoleLog.maxBatch { flush() }
     }
 
