@@ -31,7 +31,26 @@ def throughput_once(server_factory, guest_kind, nbytes, clients, measure=False):
     """One run: {"seconds": from the guest's first byte until every client holds all
     `nbytes`} (None if a client got wrong or missing bytes, inf past RUN_TIMEOUT). With
     `measure` (an rttyd), also what it wrote to disk during the run and its memory at the
-    end, the clients still attached: the Rttyd.snapshot figures, "d_" for the deltas."""
+    end, the clients still attached: the Rttyd.snapshot figures, "d_" for the deltas.
+    A run that failed while a process not of this benchmark held the guest's pty open
+    is run again (up to twice): that process read bytes meant for the server."""
+    for attempt in range(3):
+        out, thieves = throughput_attempt(server_factory, guest_kind, nbytes, clients, measure)
+        if out["seconds"] not in (None, float("inf")) or not thieves or attempt == 2:
+            return out
+        print(f"  (the guest's pty was also open in {thieves}: run again)", flush=True)
+
+
+def foreign_openers(guest):
+    """Processes outside this benchmark holding the guest's pty (a daemon elsewhere on the
+    machine reopening a /dev/pts path that now names our guest), as "pid command"."""
+    if guest.kind != "pty":
+        return []
+    ours = set(servers.processes_naming(servers.WORK))
+    return [f"{pid} {servers.command(pid)}" for pid in servers.openers(guest.device) if pid not in ours]
+
+
+def throughput_attempt(server_factory, guest_kind, nbytes, clients, measure):
     with Guest("source", guest_kind) as guest, server_factory(guest) as server:
         endpoints, framing, helpers = server.readers(clients)
         reader = subprocess.Popen([LOAD, "read", str(nbytes), framing] + endpoints, stdin=subprocess.PIPE,
@@ -44,13 +63,14 @@ def throughput_once(server_factory, guest_kind, nbytes, clients, measure=False):
             guest.send(nbytes)
             if not servers.said(reader, "done", RUN_TIMEOUT):
                 # Killed at the deadline, or a client lost or got wrong bytes (load said where).
-                return {"seconds": float("inf") if time.monotonic() - started >= RUN_TIMEOUT else None}
+                late = time.monotonic() - started >= RUN_TIMEOUT
+                return {"seconds": float("inf") if late else None}, foreign_openers(guest)
             out = {"seconds": time.monotonic() - started}
             if measure:
                 after = server.snapshot(settled=True)
                 out.update(after)
                 out.update({"d_" + k: after[k] - before[k] for k in ("console_log", "recording", "written")})
-            return out
+            return out, []
         finally:
             servers.stop(reader)
             for helper in helpers:
@@ -204,13 +224,19 @@ def bench_memory(a, table):
 # ---- keystroke round trip ----
 
 def rtt_once(server_factory, count):
-    with Guest("echo", "pty") as guest, server_factory(guest) as server:
-        argv = server.rtt_argv()
-        run = subprocess.run([LOAD, "rtt", str(count)] + argv, stdout=subprocess.PIPE, text=True, timeout=300,
-                             pass_fds=server.pass_fds(argv))
-        if run.returncode != 0:
+    """p50 p90 p99 max; run again (up to twice) if it failed while a foreign process held
+    the guest's pty (see throughput_once)."""
+    for attempt in range(3):
+        with Guest("echo", "pty") as guest, server_factory(guest) as server:
+            argv = server.rtt_argv()
+            run = subprocess.run([LOAD, "rtt", str(count)] + argv, stdout=subprocess.PIPE, text=True, timeout=300,
+                                 pass_fds=server.pass_fds(argv))
+            if run.returncode == 0:
+                return [float(x) for x in run.stdout.split()]
+            thieves = foreign_openers(guest)
+        if not thieves or attempt == 2:
             raise SystemExit(f"rtt through {server_factory} failed")
-        return [float(x) for x in run.stdout.split()]
+        print(f"  (the guest's pty was also open in {thieves}: run again)", flush=True)
 
 
 def bench_rtt(a, table):

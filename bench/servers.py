@@ -32,8 +32,15 @@ def kill_leftovers():
 
 
 atexit.register(kill_leftovers)
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
+
+
+def interrupted(*_):
+    # KeyboardInterrupt, not SystemExit: said() takes a SystemExit for a failed run.
+    raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGTERM, interrupted)
+signal.signal(signal.SIGHUP, interrupted)
 
 
 def build_load():
@@ -154,6 +161,41 @@ def tree(pid):
     return out
 
 
+def processes_naming(text):
+    """Processes whose command line contains `text` (a unique work directory)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if text.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def command(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:120]
+    except OSError:
+        return "?"
+
+
+def openers(device):
+    """Processes that hold `device` open (pid list)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if any(os.readlink(f"/proc/{entry}/fd/{fd}") == device for fd in os.listdir(f"/proc/{entry}/fd")):
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
 def tree_cpu_seconds(pid):
     total = 0
     for p in tree(pid):
@@ -241,6 +283,13 @@ class Server:
                 except OSError:
                     pass
             stop(p)
+        # And any that left the tree too (conserver's, reparented to init): they name
+        # this server's own work directory on their command line.
+        for pid in processes_naming(self.work):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         shutil.rmtree(self.work, ignore_errors=True)
 
     def start(self, argv, **kw):
@@ -314,7 +363,8 @@ class Rttyd(Server):
     def __init__(self, rttyd, guests, tcp=False, profile="tuned", settings=None, console_extra="", etc=None,
                  group=None):
         """`profile`: a PROFILES key; `settings`: more [defaults] keys (name: TOML value text);
-        `console_extra`: config text appended to every console's table (triggers, say);
+        `console_extra`: config text appended to every console's table (triggers, say), or
+        a function of the console's name ("c0", ...) that gives it;
         `etc`: where rtty.conf and the ACL go (default: the work directory). Anything the
         daemon writes for logs and recordings must stay under self.log_dir: disk_bytes()
         counts it there."""
@@ -330,7 +380,8 @@ class Rttyd(Server):
             consoles += f"[console.c{i}]\n{source}\n"
             if tcp:
                 consoles += f'tcp = "127.0.0.1:{self.tcp_port}"\ntcp_mode = "raw"\n'
-            consoles += console_extra.rstrip("\n") + "\n" if console_extra else ""
+            extra = console_extra(f"c{i}") if callable(console_extra) else console_extra
+            consoles += extra.rstrip("\n") + "\n" if extra else ""
         self.log_dir = f"{w}/log"
         self.config = os.path.join(etc, "rtty.conf")
         with open(self.config, "w") as f:
