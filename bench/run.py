@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""rtty against socat, conserver and ser2net, on the same guests, in one run.
+"""rtty against socat, conserver, ser2net and a minimal relay, on the same guests, in one run.
 
 Usage: bench/run.py [--quick] [--runs N] [--only throughput,fanout,memory,rtt,ssh,idle,logging]
                     [--rttyd PATH] [--out FILE]
 
 Every guest and client is bench/load.c (compiled here), so each server is driven by the
-same code; the fan-out reference is bench/relay.c (compiled here too). Every figure is the median of --runs runs; peers are shown as a ratio to socat
-measured in the same run. The table is printed and written to bench/results/latest.txt.
-See docs/BENCHMARKS.md for what each row means.
+same code; the fan-out reference is bench/relay.c (compiled here too). Every figure is
+the median of --runs runs, shown as a ratio to a baseline measured in the same run
+(socat, the relay at the same client count, rttyd tuned or with recording off); the last
+table checks the goals against them. The table is printed and written to
+bench/results/latest.txt. See docs/BENCHMARKS.md for what each row means.
 """
 import argparse, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
@@ -442,13 +444,13 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes, 1 run: a smoke test of the benchmark")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--mib", type=int, default=64)
-    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--clients", type=int, default=50, help="the many-clients rows (recording on/off, peers)")
     ap.add_argument("--rtt", type=int, default=5000)
     ap.add_argument("--idle-seconds", type=float, default=30)
     ap.add_argument("--idle-counts", default="1,100,1000")
     ap.add_argument("--fanout", default="1,5,50", help="client counts of the fan-out rows")
-    ap.add_argument("--memory-clients", type=int, default=64)
-    ap.add_argument("--memory-mib", type=int, default=64)
+    ap.add_argument("--memory-clients", type=int, default=64, help="clients attached for the memory rows")
+    ap.add_argument("--memory-mib", type=int, default=64, help="MiB of output before the memory is read")
     ap.add_argument("--only", default=",".join(PARTS))
     ap.add_argument("--servers", default="socat,relay,rttyd,conserver,ser2net", help="which servers to run")
     ap.add_argument("--rttyd", default=os.path.join(ROOT, ".build/release/rttyd"))
