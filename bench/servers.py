@@ -29,6 +29,7 @@ def kill_leftovers():
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+    shutil.rmtree(WORK, ignore_errors=True)  # the guests' sockets, configs, logs, transcripts
 
 
 atexit.register(kill_leftovers)
