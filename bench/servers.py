@@ -122,6 +122,14 @@ def stop(process):
     process.wait()
 
 
+def unix_listening(path):
+    """Whether a Unix socket bound to `path` listens (/proc/net/unix: flag __SO_ACCEPTCON)."""
+    with open("/proc/net/unix") as f:
+        next(f)
+        return any(len(cells) > 7 and cells[7] == path and int(cells[3], 16) & 0x10000
+                   for cells in (line.split() for line in f))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -323,7 +331,10 @@ class Socat(Server):
         target = f"OPEN:{guest.device},rawer" if guest.kind == "pty" else f"UNIX-CONNECT:{guest.device}"
         listen = f"UNIX-LISTEN:{sock},mode=777" + (",fork" if fork else "")
         self.start(["socat", "-b", "65536", listen, target], stderr=subprocess.DEVNULL)
-        wait_for(lambda: os.path.exists(sock), "socat's socket")
+        # Not when the file exists: socat binds, then listens, and a client that connects
+        # in between is refused (it happened). Probing by connecting would use up the one
+        # connection socat without fork serves.
+        wait_for(lambda: unix_listening(sock), "socat's socket")
         self.endpoint = "unix:" + sock
 
     def readers(self, n):
