@@ -5,24 +5,55 @@ pty or a Unix socket). It says how clients reach it: `readers(n)` gives the endp
 framing for `load read` (starting the peer's own client programs where it has them), and
 `rtt_argv()` the arguments for `load rtt`.
 """
-import grp, os, pwd, resource, shutil, signal, socket, subprocess, tempfile, threading, time
+import atexit, grp, os, pwd, resource, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORK = tempfile.mkdtemp(prefix="rtty-bench-")
 LOAD = os.path.join(WORK, "load")
+RELAY = os.path.join(WORK, "relay")
 PROGRAMS = {"socat": "socat", "conserver": "conserver", "ser2net": "ser2net"}
+
+
+# Every server process started, so that none outlives the run: a leftover rttyd keeps
+# reopening its consoles' /dev/pts paths, and the next guest given the same pty number
+# would lose bytes to it (it did: a killed run made every later pty row time out).
+STARTED = []
+
+
+def kill_leftovers():
+    for p in STARTED:
+        if p.poll() is None:
+            for pid in reversed(tree(p.pid)):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+    shutil.rmtree(WORK, ignore_errors=True)  # the guests' sockets, configs, logs, transcripts
+
+
+atexit.register(kill_leftovers)
+
+
+def interrupted(*_):
+    # KeyboardInterrupt, not SystemExit: said() takes a SystemExit for a failed run.
+    raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGTERM, interrupted)
+signal.signal(signal.SIGHUP, interrupted)
 
 
 def build_load():
     compiler = shutil.which("cc") or shutil.which("clang") or "/opt/swift/usr/bin/clang"
     subprocess.run([compiler, "-O2", "-Wall", "-o", LOAD, os.path.join(HERE, "load.c"), "-lutil"], check=True)
+    subprocess.run([compiler, "-O2", "-Wall", "-o", RELAY, os.path.join(HERE, "relay.c")], check=True)
     # 1,000 consoles need more than the usual 1,024 descriptors, here and in the servers.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-WANTED = set(PROGRAMS) | {"rttyd"}
+WANTED = set(PROGRAMS) | {"rttyd", "relay"}
 
 
 def available(name):
@@ -53,6 +84,15 @@ def versions():
     return ", ".join(out)
 
 
+def runtime(rttyd):
+    """How `rttyd` carries the Swift runtime: a build without --static-swift-stdlib (plain
+    `swift build -c release` writes the same .build/release) maps libswiftCore.so and
+    friends, about 2.5 MiB more RSS at rest than `make`'s static build (shared libraries
+    are counted whole)."""
+    libraries = subprocess.run(["ldd", rttyd], capture_output=True, text=True).stdout
+    return "rttyd: dynamic Swift runtime" if "libswiftCore" in libraries else "rttyd: static Swift runtime"
+
+
 def expect_line(process, want, timeout):
     """Reads `process`'s stdout until a line equal to `want` (bounded in time)."""
     timer = threading.Timer(timeout, process.kill)
@@ -80,6 +120,14 @@ def stop(process):
     if process.poll() is None:
         process.kill()
     process.wait()
+
+
+def unix_listening(path):
+    """Whether a Unix socket bound to `path` listens (/proc/net/unix: flag __SO_ACCEPTCON)."""
+    with open("/proc/net/unix") as f:
+        next(f)
+        return any(len(cells) > 7 and cells[7] == path and int(cells[3], 16) & 0x10000
+                   for cells in (line.split() for line in f))
 
 
 def free_port():
@@ -121,6 +169,41 @@ def tree(pid):
         out.append(p)
         todo += children.get(p, [])
     return out
+
+
+def processes_naming(text):
+    """Processes whose command line contains `text` (a unique work directory)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if text.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def command(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:120]
+    except OSError:
+        return "?"
+
+
+def openers(device):
+    """Processes that hold `device` open (pid list)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if any(os.readlink(f"/proc/{entry}/fd/{fd}") == device for fd in os.listdir(f"/proc/{entry}/fd")):
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
 
 
 def tree_cpu_seconds(pid):
@@ -210,10 +293,18 @@ class Server:
                 except OSError:
                     pass
             stop(p)
+        # And any that left the tree too (conserver's, reparented to init): they name
+        # this server's own work directory on their command line.
+        for pid in processes_naming(self.work):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         shutil.rmtree(self.work, ignore_errors=True)
 
     def start(self, argv, **kw):
         p = subprocess.Popen(argv, start_new_session=True, **kw)
+        STARTED.append(p)
         self.processes = getattr(self, "processes", []) + [p]
         self.pid = self.processes[0].pid
         return p
@@ -240,7 +331,10 @@ class Socat(Server):
         target = f"OPEN:{guest.device},rawer" if guest.kind == "pty" else f"UNIX-CONNECT:{guest.device}"
         listen = f"UNIX-LISTEN:{sock},mode=777" + (",fork" if fork else "")
         self.start(["socat", "-b", "65536", listen, target], stderr=subprocess.DEVNULL)
-        wait_for(lambda: os.path.exists(sock), "socat's socket")
+        # Not when the file exists: socat binds, then listens, and a client that connects
+        # in between is refused (it happened). Probing by connecting would use up the one
+        # connection socat without fork serves.
+        wait_for(lambda: unix_listening(sock), "socat's socket")
         self.endpoint = "unix:" + sock
 
     def readers(self, n):
@@ -249,16 +343,51 @@ class Socat(Server):
         return super().readers(n)
 
 
+class Relay(Server):
+    """The reference for N clients: bench/relay.c, one read, the same bytes to N sockets."""
+
+    def __init__(self, guest, clients):
+        self.work = tempfile.mkdtemp(dir=WORK)
+        sock = os.path.join(self.work, "sock")
+        source = ("pty:" if guest.kind == "pty" else "unix:") + guest.device
+        relay = self.start([RELAY, str(clients), source, sock], stdout=subprocess.PIPE, text=True)
+        expect_line(relay, "listening", 30)
+        self.endpoint = "unix:" + sock
+        self.clients = clients
+
+    def readers(self, n):
+        if n != self.clients:
+            raise SystemExit(f"this relay was started for {self.clients} clients")
+        return super().readers(n)
+
+
+# What each rttyd row runs: keys written under [defaults]. "defaults" writes none of them,
+# so whatever rttyd ships applies; "recording off" turns off what records sessions (the
+# console's recording, <console>.recording/ segments, and the <session>.session files
+# under session_dir: docs/RECORDING.md) and keeps the console log; "tuned" turns off
+# both. The one place to change when the recording settings change.
+PROFILES = {
+    "defaults": {},
+    "recording off": {"transcript": "false"},
+    "tuned": {"log": "false", "transcript": "false"},
+}
+
+
 class Rttyd(Server):
-    def __init__(self, rttyd, guests, tcp=False, log=False, timestamps=False, transcript=False, etc=None, group=None,
-                 metrics=False, extra=""):
-        """`etc`: where rtty.conf and the ACL go (default: the work directory); `metrics`:
-        serve Prometheus metrics on a free loopback port; `extra`: TOML appended to the
-        config (e.g. [[defaults.trigger]] tables)."""
+    def __init__(self, rttyd, guests, tcp=False, profile="tuned", settings=None, console_extra="", etc=None,
+                 group=None, metrics=False):
+        """`profile`: a PROFILES key; `settings`: more [defaults] keys (name: TOML value text);
+        `console_extra`: config text appended to every console's table (triggers, say), or
+        a function of the console's name ("c0", ...) that gives it; `metrics`: serve
+        Prometheus metrics on a free loopback port (off, the endpoint and its counters go);
+        `etc`: where rtty.conf and the ACL go (default: the work directory). Anything the
+        daemon writes for logs and recordings must stay under self.log_dir: disk_bytes()
+        counts it there."""
         self.work = tempfile.mkdtemp(dir=WORK)
         w = self.work
         etc = etc or w
         group = group or grp.getgrgid(os.getegid()).gr_name
+        keys = {**PROFILES[profile], **(settings or {})}
         consoles = ""
         self.tcp_port = free_port() if tcp else None
         for i, g in enumerate(guests):
@@ -266,6 +395,9 @@ class Rttyd(Server):
             consoles += f"[console.c{i}]\n{source}\n"
             if tcp:
                 consoles += f'tcp = "127.0.0.1:{self.tcp_port}"\ntcp_mode = "raw"\n'
+            extra = console_extra(f"c{i}") if callable(console_extra) else console_extra
+            consoles += extra.rstrip("\n") + "\n" if extra else ""
+        self.log_dir = f"{w}/log"
         self.config = os.path.join(etc, "rtty.conf")
         with open(self.config, "w") as f:
             f.write(f"""[paths]
@@ -278,28 +410,20 @@ access = "{etc}/access"
 pid_file = "{w}/run/rttyd.pid"
 [defaults]
 group = "{group}"
-log = {str(log).lower()}
-timestamps = {str(timestamps).lower()}
-transcript = {str(transcript).lower()}
-client_queue_bytes = 268435456
+{"".join(f"{k} = {v}" + chr(10) for k, v in keys.items())}client_queue_bytes = 268435456
 max_clients = 10000
 max_clients_per_user = 10000
-{consoles}
-{extra}""")
+{consoles}""")
             if metrics:
                 f.write(f'[control]\nmetrics = "127.0.0.1:{free_port()}"\n')
         self.lines = []
         self.daemon = self.start([rttyd, "--config", self.config], stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self._collect, daemon=True).start()
         self.count = len(guests)
+        self.console_names = {f"c{i}" for i in range(len(guests))}
         self.endpoint = f"tcp:127.0.0.1:{self.tcp_port}" if tcp else f"unix:{w}/run/c0"
         self.framing = "raw" if tcp else "rtty"
         self.wait_ready(self.count)
-
-    def recorded_bytes(self):
-        """Bytes written under session_dir (the recording and the sessions' files)."""
-        top = os.path.join(self.work, "log", "sessions")
-        return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(top) for f in files)
 
     def _collect(self):
         for line in self.daemon.stderr:
@@ -316,6 +440,45 @@ max_clients_per_user = 10000
         """When every console's source is open and the daemon says it is running."""
         running = self._wait_log("rttyd running")
         return max(running, self._wait_log("source open", count))
+
+    def disk_bytes(self):
+        """(console log bytes, other bytes: the recording's segments and session files,
+        session_dir being under the log directory, and the audit log) on disk under the
+        log directory, in allocated blocks as du counts them."""
+        console_log = other = 0
+        for top, _, files in os.walk(self.log_dir):
+            for name in files:
+                try:
+                    size = os.lstat(os.path.join(top, name)).st_blocks * 512
+                except OSError:
+                    continue
+                if top == self.log_dir and name.split(".")[0] in self.console_names and ".log" in name:
+                    console_log += size
+                else:
+                    other += size
+        return console_log, other
+
+    def snapshot(self, settled=False):
+        """Disk and memory figures now; `settled`: first wait until the daemon's writes to
+        storage stop growing (transcripts flush on a timer), at most 15 s."""
+        if settled:
+            end, last = time.monotonic() + 15, -1
+            while self.written_bytes() != last and time.monotonic() < end:
+                last = self.written_bytes()
+                time.sleep(0.3)
+        console_log, other = self.disk_bytes()
+        status = {}
+        with open(f"/proc/{self.daemon.pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    status[line.split(":")[0]] = int(line.split()[1])
+        return {"console_log": console_log, "recording": other, "written": self.written_bytes(),
+                "rss_kib": status["VmRSS"], "hwm_kib": status["VmHWM"], "cpu_s": tree_cpu_seconds(self.daemon.pid)}
+
+    def written_bytes(self):
+        """What the daemon has caused to be written to storage (/proc/PID/io write_bytes)."""
+        with open(f"/proc/{self.daemon.pid}/io") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("write_bytes:"))
 
     def reload_seconds(self):
         before = len(self.lines)
