@@ -94,7 +94,9 @@ struct ControlOptions: ParsableArguments {
             print(String(decoding: answer, as: UTF8.self), terminator: "")
         }
         guard outcome.ok else {
-            throw Failure("rttyd: \(TerminalText.field(outcome.error, default: "request refused"))")
+            // An rttyd from before typed requests reads the JSON line as one unknown word.
+            let older = outcome.error?.hasPrefix("unknown request {") == true ? " (rttyd is older than this rttyctl; restart it: systemctl restart rttyd)" : ""
+            throw Failure("rttyd: \(TerminalText.field(outcome.error, default: "request refused"))\(older)")
         }
     }
 }
