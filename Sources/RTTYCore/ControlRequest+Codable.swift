@@ -115,7 +115,7 @@ extension ControlRequest: Codable {
 }
 
 /// Any key at all, to see the fields a request holds beyond those it may.
-struct AnyKey: CodingKey {
+private struct AnyKey: CodingKey {
     let stringValue: String
     let intValue: Int? = nil
     init(stringValue: String) { self.stringValue = stringValue }
