@@ -1,7 +1,9 @@
-/// A control request is one line of words separated by single spaces (docs/PROTOCOL.md),
-/// so a word that holds a space would arrive as two: `rttyctl grant ro 'rtm guests' pbx`
-/// became a grant to rtm of consoles guests and pbx. Until requests are typed, rttyctl and
-/// the daemon both refuse, by this one rule, any word a line of words cannot carry.
+/// The rule on the names a control request carries (users, groups, consoles, sessions,
+/// settings). Born of the word form, a line of words separated by single spaces, where a
+/// word holding a space arrived as two (`rttyctl grant ro 'rtm guests' pbx` became a grant
+/// to rtm of consoles guests and pbx); kept for the typed `ControlRequest`, whose values
+/// name things that hold no space or invisible character either, and for the word form
+/// the daemon still takes for one release.
 public enum ControlWords {
     public struct Failure: Error, Equatable, CustomStringConvertible {
         public let description: String

@@ -16,85 +16,71 @@ extension Daemon {
         return "permission denied: rttyctl needs root or membership of group \(adminGroup)"
     }
 
-    /// One control-socket request line from rttyctl, from a peer `controlRefusal` let in.
-    /// What reads a file of any size is streamed; a reload is answered with its outcome.
+    /// One control-socket request line from rttyctl (a JSON `ControlRequest`, or the old
+    /// words), from a peer `controlRefusal` let in. What reads a file of any size is
+    /// streamed; a reload is answered with its outcome.
     func controlRequest(_ line: String, uid: UInt32) async -> RequestAnswer {
         logger.info("control: uid \(uid): \(JSON.quote(line))")
-        let words: [String]
+        let request: ControlRequest
         do {
-            words = try ControlWords.split(line)
+            request = try RequestDecoding.decode(line, as: ControlRequest.self) { line throws(ControlWords.Failure) in
+                try ControlRequest(words: ControlWords.split(line))
+            }
         } catch {
             return .line(ControlReply.error(error.description))
         }
-        let args = Array(words.dropFirst())
-        switch words.first {
-        case "sessions":
-            return sessionRecords(args)
-        case "transcript":
-            guard args.count == 1 else { return .line(ControlReply.error("usage: transcript SESSION")) }
-            return transcript(args[0])
-        case "log":
-            return consoleLog(args)
-        case "reload":
-            guard args.isEmpty else { return .line(ControlReply.error("usage: reload (it takes no arguments)")) }
-            let outcome = await requestReload()
-            if let refused = outcome.refused { return .line(ControlReply.error(refused)) }
-            return .line(ControlReply.success(ControlAnswer.Reloaded(summary: outcome.summary, problems: outcome.problems)))
-        default:
-            return .line(await control(words, by: Accounts.userName(uid) ?? "uid\(uid)"))
-        }
+        return await answer(request, by: Accounts.userName(uid) ?? "uid\(uid)")
     }
 
-    func control(_ words: [String], by admin: String) async -> String {
-        guard let command = words.first else { return ControlReply.error("empty request") }
-        let args = Array(words.dropFirst())
-        switch command {
-        case "status", "who":
-            let selected = sortedHubs().filter { args.isEmpty || args.contains($0.name) }
-            if let missing = args.first(where: { name in !selected.contains { $0.name == name } }) {
-                return ControlReply.error("no console \(missing); rttyctl status lists them")
+    private func answer(_ request: ControlRequest, by admin: String) async -> RequestAnswer {
+        switch request {
+        case .status(let names), .who(let names):
+            let selected = sortedHubs().filter { names.isEmpty || names.contains($0.name) }
+            if let missing = names.first(where: { name in !selected.contains { $0.name == name } }) {
+                return .line(ControlReply.error("no console \(missing); rttyctl status lists them"))
             }
             var consoles: [ControlAnswer.Console] = []
             for hub in selected {
                 // A console stopped meanwhile has nothing to say.
                 if let status = try? await hub.loop.submit({ hub.status() }).get() { consoles.append(status) }
             }
-            return ControlReply.success(ControlAnswer.Consoles(consoles: consoles, auditSyslogDropped: syslog.dropped))
-        case "kick":
-            guard args.count == 1 else { return ControlReply.error("usage: kick SESSION|USER") }
+            return .line(ControlReply.success(ControlAnswer.Consoles(consoles: consoles, auditSyslogDropped: syslog.dropped)))
+        case .kick(let target):
             var kicked = 0
             for hub in sortedHubs() {
-                kicked += (try? await hub.loop.submit { hub.kick(args[0], by: admin) }.get()) ?? 0
+                kicked += (try? await hub.loop.submit { hub.kick(target, by: admin) }.get()) ?? 0
             }
-            return kicked > 0 ? ControlReply.success(ControlAnswer.Kicked(kicked: kicked)) : ControlReply.error("no session or user \(args[0]) is attached; rttyctl who lists them")
-        case "break":
-            guard args.count == 1, let hub = hub(args[0]) else { return ControlReply.error("usage: break CONSOLE (a configured console)") }
+            return .line(kicked > 0 ? ControlReply.success(ControlAnswer.Kicked(kicked: kicked)) : ControlReply.error("no session or user \(target) is attached; rttyctl who lists them"))
+        case .lineBreak(let console):
+            guard let hub = hub(console) else { return .line(ControlReply.error(request.command.usage)) }
             let error = try? await hub.loop.submit { hub.adminBreak(by: admin) }.get()
-            return error.flatMap { $0 }.map(ControlReply.error) ?? ControlReply.ok()
-        case "set":
-            guard args.count >= 2, let hub = hub(args[0]) else { return ControlReply.error("usage: set CONSOLE key=value ... (keys baud, data, parity, stop, flow)") }
-            let text = args.dropFirst().joined(separator: " ")
+            return .line(error.flatMap { $0 }.map(ControlReply.error) ?? ControlReply.ok())
+        case .set(let console, let settings):
+            guard let hub = hub(console) else { return .line(ControlReply.error(request.command.usage)) }
+            let text = settings.joined(separator: " ")
             let outcome = try? await hub.loop.submit { (hub.adminChange(text, by: admin), hub.settings.summary) }.get()
-            guard let outcome else { return ControlReply.error("console \(args[0]) stopped") }
-            if let error = outcome.0 { return ControlReply.error(error) }
+            guard let outcome else { return .line(ControlReply.error("console \(console) stopped")) }
+            if let error = outcome.0 { return .line(ControlReply.error(error)) }
             // What the device holds now, which may differ from the request (a pty keeps 8N1).
-            return ControlReply.success(ControlAnswer.Settings(settings: outcome.1))
-        case "grant":
-            guard args.count >= 3, let rights = AccessList.Rights(rawValue: args[0]), rights != .none else {
-                return ControlReply.error("usage: grant rw|ro USER|%GROUP CONSOLE...")
-            }
-            return await changeAccess(grant: rights, subject: args[1], consoles: Array(args.dropFirst(2)), by: admin)
-        case "revoke":
-            guard args.count >= 1 else { return ControlReply.error("usage: revoke USER|%GROUP [CONSOLE...]") }
-            return await changeAccess(grant: nil, subject: args[0], consoles: args.count > 1 ? Array(args.dropFirst()) : nil, by: admin)
-        case "acl":
-            guard args.isEmpty else { return ControlReply.error("usage: acl (it takes no arguments)") }
-            return ControlReply.encode(access.listing())
-        case "acl-check":
-            guard args.count == 2 else { return ControlReply.error("usage: acl-check USER CONSOLE") }
-            return aclCheck(user: args[0], console: args[1])
-        default:
-            return ControlReply.error("unknown request \(command); rttyctl --help lists the commands")
+            return .line(ControlReply.success(ControlAnswer.Settings(settings: outcome.1)))
+        case .grant(let rights, let subject, let consoles):
+            return .line(await changeAccess(grant: rights, subject: subject, consoles: consoles, by: admin))
+        case .revoke(let subject, let consoles):
+            return .line(await changeAccess(grant: nil, subject: subject, consoles: consoles, by: admin))
+        case .acl:
+            return .line(ControlReply.encode(access.listing()))
+        case .aclCheck(let user, let console):
+            return .line(aclCheck(user: user, console: console))
+        case .sessions(let console, let user):
+            return sessionRecords(console: console, user: user)
+        case .transcript(let session):
+            return transcript(session)
+        case .log(let console, let lines, let follow):
+            return consoleLog(console, lines: lines, follow: follow)
+        case .reload:
+            let outcome = await requestReload()
+            if let refused = outcome.refused { return .line(ControlReply.error(refused)) }
+            return .line(ControlReply.success(ControlAnswer.Reloaded(summary: outcome.summary, problems: outcome.problems)))
         }
     }
 

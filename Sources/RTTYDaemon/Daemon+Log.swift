@@ -9,26 +9,22 @@ import RTTYSystem
 extension Daemon {
     /// How far back the last lines are looked for.
     static let maxLogLookback: Int64 = 8 << 20
-    static let maxLogLines = 100_000
     static let followMilliseconds = 250
 
-    /// `log CONSOLE LINES [follow]`.
-    func consoleLog(_ args: [String]) -> RequestAnswer {
-        guard (2...3).contains(args.count), let lines = Int(args[1]), (0...Daemon.maxLogLines).contains(lines),
-            args.count == 2 || args[2] == "follow"
-        else { return .line(ControlReply.error("usage: log CONSOLE LINES [follow] (LINES from 0 to \(Daemon.maxLogLines))")) }
+    /// `log`: the last `lines` lines (ControlRequest checked the bound), then with
+    /// `follow` what comes.
+    func consoleLog(_ name: String, lines: Int, follow: Bool) -> RequestAnswer {
         let running = config
-        guard let console = running.console(named: args[0]) else { return .line(ControlReply.error("no console \(args[0]); rttyctl status lists them")) }
-        guard console.log else { return .line(ControlReply.error("console \(args[0]) keeps no log (log = false in the configuration)")) }
-        let path = running.paths.logDir + "/" + args[0] + ".log"
-        let follow = args.count == 3
+        guard let console = running.console(named: name) else { return .line(ControlReply.error("no console \(name); rttyctl status lists them")) }
+        guard console.log else { return .line(ControlReply.error("console \(name) keeps no log (log = false in the configuration)")) }
+        let path = running.paths.logDir + "/" + name + ".log"
         let opened: ReadableFile
         let start: Int64
         do {
             opened = try ReadableFile(path)
             start = try Self.startOfLastLines(lines, in: opened)
         } catch {
-            return .line(ControlReply.error("cannot read the log of \(args[0]): \(error)"))
+            return .line(ControlReply.error("cannot read the log of \(name): \(error)"))
         }
         return .stream { writer in
             var (file, offset) = (opened, start)

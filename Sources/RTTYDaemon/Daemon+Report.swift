@@ -7,29 +7,29 @@ import RTTYSystem
 extension Daemon {
     static let maxReportField = 1024
 
-    /// One line: EVENT TAB SSH_CONNECTION TAB COMMAND TAB MESSAGE.
+    /// One report (ShellReportRequest; the old tab-separated line for one release).
     func shellReport(_ line: String, uid: UInt32) -> String {
-        let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
-        guard fields.count == 4 else { return ControlReply.error("a report is EVENT<tab>SSH_CONNECTION<tab>COMMAND<tab>MESSAGE") }
-        let kind: AuditEvent.Kind
-        switch fields[0] {
-        case "refused": kind = .refused
-        case "login-failed": kind = .loginFailed
-        default: return ControlReply.error("unknown report \(fields[0]); rtty-shell sends refused or login-failed")
+        let report: ShellReportRequest
+        do {
+            report = try RequestDecoding.decode(line, as: ShellReportRequest.self) { line throws(ControlWords.Failure) in try ShellReportRequest(tabLine: line) }
+        } catch {
+            return ControlReply.error(error.description)
         }
+        let kind: AuditEvent.Kind = report.event == .refused ? .refused : .loginFailed
         let user = Accounts.userName(uid) ?? "uid\(uid)"
-        // Everything but the event word is the shell user's to say: kept as a claim, sanitized.
-        let sanitized = fields.map { ClientText.sanitized($0.utf8, limit: Daemon.maxReportField) }
+        // Everything but the event is the shell user's to say: kept as a claim, sanitized.
+        let (connection, command, reason) = (report.sshConnection, report.command, report.message)
+        let sanitize = { (text: String) in ClientText.sanitized(text.utf8, limit: Daemon.maxReportField) }
         var event = AuditEvent(time: WallClock.now(), kind: kind, uid: uid, user: user)
-        if let claimed = SessionMetadata.clientAddress(sanitized[1]) {
+        if let claimed = SessionMetadata.clientAddress(sanitize(connection)) {
             event.details.append(("claimed_from", .text(claimed)))
-        } else if !fields[1].isEmpty {
-            event.details.append(("problems", .text("SSH_CONNECTION \"\(sanitized[1])\" is not ADDRESS PORT ADDRESS PORT")))
+        } else if !connection.isEmpty {
+            event.details.append(("problems", .text("SSH_CONNECTION \"\(sanitize(connection))\" is not ADDRESS PORT ADDRESS PORT")))
         }
-        if !fields[2].isEmpty { event.details.append(("command", .text(sanitized[2]))) }
-        event.details.append(("reason", .text(sanitized[3])))
+        if !command.isEmpty { event.details.append(("command", .text(sanitize(command)))) }
+        event.details.append(("reason", .text(sanitize(reason))))
         audit.record(event)
-        logger.notice("rtty-shell: \(fields[0]) for \(user): \(sanitized[3])")
+        logger.notice("rtty-shell: \(report.event.rawValue) for \(user): \(sanitize(reason))")
         return ControlReply.ok()
     }
 }

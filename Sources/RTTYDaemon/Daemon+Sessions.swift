@@ -11,20 +11,10 @@ extension Daemon {
     static let maxSessionRecords = 5000
     static let sessionEvents: [AuditEvent.Kind] = [.sessionStart, .sessionInfo, .sessionEnd]
 
-    /// `sessions [console=NAME] [user=NAME]`: the session-start, session-info and
+    /// `sessions`, of one console and/or user: the session-start, session-info and
     /// session-end records (the last `maxSessionRecords`), and `skipped`: how many lines
     /// of the audit log are not records.
-    func sessionRecords(_ args: [String]) -> RequestAnswer {
-        var console: String?
-        var user: String?
-        for arg in args {
-            let parts = arg.split(separator: "=", maxSplits: 1).map(String.init)
-            switch parts.count == 2 ? parts[0] : "" {
-            case "console": console = parts[1]
-            case "user": user = parts[1]
-            default: return .line(ControlReply.error("sessions takes console=NAME and user=NAME, not \(arg)"))
-            }
-        }
+    func sessionRecords(console: String?, user: String?) -> RequestAnswer {
         let file: ReadableFile
         var found: [(offset: Int64, length: Int)] = []
         let skipped: Int

@@ -18,7 +18,7 @@ import RTTYSystem
 /// the connection), and the listener behind the consoles' AcceptGuard, so running out of
 /// descriptors refuses instead of spinning.
 final class RequestServer: Sendable {
-    static let maxRequest = 4096
+    static let maxRequest = RequestLine.maxBytes
     static let maxPerPeer = 16
     static let maxConnections = 128
     static let requestSeconds: Int64 = 5

@@ -18,7 +18,7 @@ struct RTTYShell {
         } catch {
             misconfigured(error)
         }
-        func refuse(_ event: String, _ message: String, status: ExitStatus) -> Never {
+        func refuse(_ event: ShellReportRequest.Event, _ message: String, status: ExitStatus) -> Never {
             ShellReport.send(event, config: config, environment: environment, command: command, message: message)
             fail(message, status: status)
         }
@@ -27,7 +27,7 @@ struct RTTYShell {
         var listing: (json: Bool, wanted: Bool) = (false, false)
         switch ShellRequest.parse(arguments: CommandLine.arguments, originalCommand: environment["SSH_ORIGINAL_COMMAND"]) {
         case .refused(let message):
-            refuse("refused", message, status: .error)
+            refuse(.refused, message, status: .error)
         case .console(let name, let ro):
             requested = name
             readOnly = ro
@@ -42,7 +42,7 @@ struct RTTYShell {
                 user: user, tty: environment["SSH_TTY"], remoteHost: environment.remoteHost,
                 conversation: TerminalConversation())
         } catch {
-            refuse("login-failed", "rtty-shell: login refused: \(error.message)", status: .denied)
+            refuse(.loginFailed, "rtty-shell: login refused: \(error.message)", status: .denied)
         }
         let aclText: String
         do {
@@ -63,7 +63,7 @@ struct RTTYShell {
         }
         guard case .attach(let name) = choice else {
             // Denied and "no such console" are one answer: an ssh user learns no names.
-            if case .refuse(let message) = choice { refuse("refused", message, status: .denied) }
+            if case .refuse(let message) = choice { refuse(.refused, message, status: .denied) }
             fail("rtty-shell: no console chosen")
         }
         if consoles.rights(of: name) == .ro { readOnly = true }

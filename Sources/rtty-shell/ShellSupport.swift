@@ -1,3 +1,4 @@
+import FoundationEssentials
 import RTTYAuth
 import RTTYClient
 import RTTYCore
@@ -132,18 +133,27 @@ extension String {
 /// report socket takes the uid from the peer credentials). Best effort: a daemon that is
 /// down must not keep the user waiting.
 enum ShellReport {
-    static func send(_ event: String, config: Config?, environment: ShellEnvironment, command: String?, message: String) {
+    static func send(_ event: ShellReportRequest.Event, config: Config?, environment: ShellEnvironment, command: String?, message: String) {
         guard let config, let fd = try? UnixSocket.connect(path: config.paths.reportSocket) else { return }
         defer { try? fd.close() }
-        let fields = [event, environment["SSH_CONNECTION"] ?? "", command ?? "", message].map { field in
-            String(field.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 }.prefix(1000))
-        }
-        let line = Array((fields.joined(separator: "\t") + "\n").utf8)
+        guard let line = line(event, connection: environment["SSH_CONNECTION"] ?? "", command: command ?? "", message: message) else { return }
         guard (try? line.withUnsafeBytes({ try fd.writeAll($0) })) != nil else { return }
         // Wait for the answer, so the record is written before sshd sees the exit.
         var answer = [UInt8](repeating: 0, count: 256)
         if Poll.readable(fd, timeoutMilliseconds: 2000) {
             _ = try? answer.withUnsafeMutableBytes { try fd.read(into: $0) }
         }
+    }
+
+    /// The report as one JSON line under the socket's bound: a long command (escaped, it
+    /// may grow sixfold) is cut shorter until it fits.
+    static func line(_ event: ShellReportRequest.Event, connection: String, command: String, message: String) -> [UInt8]? {
+        for limit in [1000, 200, 40] {
+            let cut = { (text: String) in String(text.unicodeScalars.prefix(limit)) }
+            let report = ShellReportRequest(event: event, sshConnection: cut(connection), command: cut(command), message: cut(message))
+            guard let encoded = try? JSONEncoder().encode(report) else { return nil }
+            if encoded.count < RequestLine.maxBytes { return Array(encoded) + [10] }
+        }
+        return nil
     }
 }

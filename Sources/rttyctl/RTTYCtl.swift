@@ -38,25 +38,25 @@ struct ControlOptions: ParsableArguments {
     /// Sends one request and decodes its answer as one of RTTYCore's answer types, or exits
     /// with the daemon's error.
     @discardableResult
-    func request<Answer: Decodable>(_ words: [String], as type: Answer.Type = ControlAnswer.Outcome.self) throws -> Answer {
+    func request<Answer: Decodable>(_ request: ControlRequest, as type: Answer.Type = ControlAnswer.Outcome.self) throws -> Answer {
         var answer = Data()
-        try connect(words).exchange(words.joined(separator: " ") + "\n") { answer += $0 }
+        try connect(request).exchange(Self.line(request)) { answer += $0 }
         try check(answer)
         do {
             return try JSONDecoder().decode(Answer.self, from: answer)
         } catch {
-            throw Failure("rttyd's answer to \(words[0]) is not what this rttyctl expects (\(error)); is rttyd older than rttyctl?")
+            throw Failure("rttyd's answer to \(request.command.rawValue) is not what this rttyctl expects (\(error)); is rttyd older than rttyctl?")
         }
     }
 
     /// A streamed answer (`log`): its first line is the JSON answer; what follows is given
     /// to `body` chunk by chunk as it arrives, until the daemon closes (with `follow`, as
     /// long as it takes).
-    func stream(_ words: [String], follow: Bool, _ body: ([UInt8]) throws -> Void) throws {
-        let fd = try connect(words)
+    func stream(_ request: ControlRequest, follow: Bool, _ body: ([UInt8]) throws -> Void) throws {
+        let fd = try connect(request)
         var header = Data()
         var started = false
-        try fd.exchange(words.joined(separator: " ") + "\n", waitForever: follow) { chunk in
+        try fd.exchange(Self.line(request), waitForever: follow) { chunk in
             guard !started else { return try body(chunk) }
             header += chunk
             guard let newline = header.firstIndex(of: 10) else { return }
@@ -67,13 +67,18 @@ struct ControlOptions: ParsableArguments {
         if !started { try check(header) }
     }
 
-    /// Connects, once the request's words passed the daemon's own rule, so that the error
-    /// names the argument as typed.
-    private func connect(_ words: [String]) throws -> FileDescriptorBox {
+    /// The request as the daemon decodes it: one JSON object on one line.
+    static func line(_ request: ControlRequest) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(request), as: UTF8.self) + "\n"
+    }
+
+    /// Connects, once the request passed the daemon's own rule, so that the error names the
+    /// argument as typed.
+    private func connect(_ request: ControlRequest) throws -> FileDescriptorBox {
         guard !isFleet else { throw Failure("--fleet works with status and who only; other requests go to one host: ssh HOST rttyctl ...") }
-        for word in words.dropFirst() {
-            if let problem = ControlWords.problem(word) { throw Failure("\(words[0]): \(problem)") }
-        }
+        if let problem = request.problem { throw Failure("\(request.command.rawValue): \(problem)") }
         switch SocketProblem.connect(path: control) {
         case .success(let connected): return FileDescriptorBox(connected)
         case .failure(let problem): throw Failure(Self.unreachable(control, problem))
@@ -89,7 +94,9 @@ struct ControlOptions: ParsableArguments {
             print(String(decoding: answer, as: UTF8.self), terminator: "")
         }
         guard outcome.ok else {
-            throw Failure("rttyd: \(TerminalText.field(outcome.error, default: "request refused"))")
+            // An rttyd from before typed requests reads the JSON line as one unknown word.
+            let older = outcome.error?.hasPrefix("unknown request {") == true ? " (rttyd is older than this rttyctl; restart it: systemctl restart rttyd)" : ""
+            throw Failure("rttyd: \(TerminalText.field(outcome.error, default: "request refused"))\(older)")
         }
     }
 }
@@ -133,7 +140,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         if options.isFleet { return try FleetControl.run(["status"] + consoles, options, lines: Status.lines) }
-        let answer = try options.request(["status"] + consoles, as: ControlAnswer.Consoles.self)
+        let answer = try options.request(.status(consoles: consoles), as: ControlAnswer.Consoles.self)
         guard !options.json else { return }
         Status.lines(answer.consoles).forEach { print($0) }
     }
@@ -156,7 +163,7 @@ struct Who: ParsableCommand {
     func run() throws {
         let words = ["who"] + (console.map { [$0] } ?? [])
         if options.isFleet { return try FleetControl.run(words, options, lines: Who.lines) }
-        let answer = try options.request(words, as: ControlAnswer.Consoles.self)
+        let answer = try options.request(.who(consoles: console.map { [$0] } ?? []), as: ControlAnswer.Consoles.self)
         guard !options.json else { return }
         Who.lines(answer.consoles).forEach { print($0) }
     }
@@ -187,7 +194,7 @@ struct Kick: ParsableCommand {
     @Argument(help: "A session id from `rttyctl who`, or a user name.") var target: String
 
     func run() throws {
-        let answer = try options.request(["kick", target], as: ControlAnswer.Kicked.self)
+        let answer = try options.request(.kick(target: target), as: ControlAnswer.Kicked.self)
         if !options.json { print("disconnected \(answer.kicked) session(s)") }
     }
 }
@@ -198,7 +205,7 @@ struct Break: ParsableCommand {
     @Argument(help: "The console.") var console: String
 
     func run() throws {
-        try options.request(["break", console])
+        try options.request(.lineBreak(console: console))
         if !options.json { print("BREAK sent on \(console)") }
     }
 }
@@ -218,7 +225,7 @@ struct Set: ParsableCommand {
     }
 
     func run() throws {
-        let now = try options.request(["set", console] + settings, as: ControlAnswer.Settings.self).settings
+        let now = try options.request(.set(console: console, settings: settings), as: ControlAnswer.Settings.self).settings
         if !options.json { print("\(console): line settings now \(now)") }
         // Say so when the device did not take what was asked (a pty keeps 8N1, say).
         guard let held = try? LineSettings().applying(now), let wanted = try? held.applying(settings.joined(separator: " ")) else {
@@ -246,7 +253,7 @@ struct Grant: ParsableCommand {
     }
 
     func run() throws {
-        let answer = try options.request(["grant", readOnly ? "ro" : "rw", who] + consoles, as: ControlAnswer.AccessChange.self)
+        let answer = try options.request(.grant(rights: readOnly ? .ro : .rw, subject: who, consoles: consoles), as: ControlAnswer.AccessChange.self)
         if !options.json {
             print("\(who) may now use \(consoles.joined(separator: ", ")) \(readOnly ? "read-only" : "read-write") (\(TerminalText.escaped(answer.acl)) updated)")
         }
@@ -261,7 +268,7 @@ struct Revoke: ParsableCommand {
     @Argument(help: "Console names or globs (default: every console).") var consoles: [String] = []
 
     func run() throws {
-        let answer = try options.request(["revoke", who] + consoles, as: ControlAnswer.AccessChange.self)
+        let answer = try options.request(.revoke(subject: who, consoles: consoles.isEmpty ? nil : consoles), as: ControlAnswer.AccessChange.self)
         guard !options.json else { return }
         let what = consoles.isEmpty ? "any console" : consoles.joined(separator: ", ")
         if answer.changed == true {
@@ -278,7 +285,7 @@ struct Reload: ParsableCommand {
     @OptionGroup var options: ControlOptions
 
     func run() throws {
-        let answer = try options.request(["reload"], as: ControlAnswer.Reloaded.self)
+        let answer = try options.request(.reload, as: ControlAnswer.Reloaded.self)
         let problems = answer.problems.map(TerminalText.escaped)
         if !options.json { print(TerminalText.escaped(answer.summary)) }
         guard problems.isEmpty else { throw Failure("reloaded, but: " + problems.joined(separator: "; ")) }
@@ -301,7 +308,7 @@ struct Log: ParsableCommand {
 
     func run() throws {
         var filter = TerminalFilter()
-        try options.stream(["log", console, String(n)] + (f ? ["follow"] : []), follow: f) { bytes in
+        try options.stream(.log(console: console, lines: n, follow: f), follow: f) { bytes in
             try Output.write(raw ? bytes : filter.feed(bytes))
         }
         if !raw { try Output.write(filter.finish()) }
@@ -332,7 +339,7 @@ struct ACL: ParsableCommand {
         @OptionGroup var options: ControlOptions
 
         func run() throws {
-            let listing = try options.request(["acl"], as: ControlACL.Listing.self)
+            let listing = try options.request(.acl, as: ControlACL.Listing.self)
             guard !options.json else { return }
             print("# \(listing.path): the first line that matches user and console decides")
             for rule in listing.rules {
@@ -352,7 +359,7 @@ struct ACL: ParsableCommand {
         @Argument(help: "Console name.") var console: String
 
         func run() throws {
-            let check = try options.request(["acl-check", user, console], as: ControlACL.Check.self)
+            let check = try options.request(.aclCheck(user: user, console: console), as: ControlACL.Check.self)
             if !options.json { print("\(check.user) \(check.console): \(check.rights) (\(check.why))") }
         }
     }

@@ -19,10 +19,7 @@ struct Sessions: ParsableCommand {
     }
 
     func run() throws {
-        var words = ["sessions"]
-        if let console { words.append("console=\(console)") }
-        if let user { words.append("user=\(user)") }
-        let answer = try options.request(words, as: ControlAnswer.SessionRecords.self)
+        let answer = try options.request(.sessions(console: console, user: user), as: ControlAnswer.SessionRecords.self)
         guard !options.json else { return }
         let cutoff = since.flatMap { SinceFilter($0) }
         var order: [String] = []
@@ -106,7 +103,7 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
-        let file = try options.request(["transcript", session], as: ControlAnswer.Transcript.self).cast
+        let file = try options.request(.transcript(session: session), as: ControlAnswer.Transcript.self).cast
         guard !options.json else { return }
         if cast {
             try Output.write(Array(file.utf8))
