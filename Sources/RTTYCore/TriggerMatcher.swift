@@ -33,15 +33,13 @@ public struct TriggerMatcher {
     }
 
     private let triggers: [Compiled]
-    /// The shortest literal's length (0: no literals), and per byte value how far a window
-    /// ending in it may move and which literals' first `shortest` bytes end in it.
-    private var shortest = 0
-    private var skip = [UInt8](repeating: 0, count: 256)
-    private var endsIn = [UInt64](repeating: 0, count: 256)
+    private let literals: LiteralSet
     /// Triggers without a literal: every line goes to their regex.
     private var always: UInt64 = 0
-    /// The line so far: the first `lineCount` bytes of a buffer of `maxLine` (filled in
-    /// place; an array grown and emptied per line cost more than the matching).
+    /// The line so far, when it did not come whole in one `feed`: the first `lineCount`
+    /// bytes of a buffer of `maxLine` (filled in place; an array grown and emptied per
+    /// line cost more than the matching). A line that is in the input whole and has no
+    /// control byte (most lines) is matched where it lies, never copied.
     private var line = [UInt8](repeating: 0, count: TriggerMatcher.maxLine)
     private var lineCount = 0
     private var state = State.text
@@ -62,43 +60,58 @@ public struct TriggerMatcher {
             }
         }
         triggers = compiled
-        let literals = compiled.compactMap(\.literal)
-        shortest = min(literals.map(\.count).min() ?? 0, 255)
-        skip = [UInt8](repeating: UInt8(shortest), count: 256)
-        for (index, trigger) in compiled.enumerated() {
-            guard let literal = trigger.literal else { continue }
-            for at in 0..<shortest - 1 { skip[Int(literal[at])] = min(skip[Int(literal[at])], UInt8(shortest - 1 - at)) }
-            endsIn[Int(literal[shortest - 1])] |= 1 << UInt64(index)
-        }
+        literals = LiteralSet(compiled.map(\.literal))
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ found: (Match) -> Void) {
+        // The line buffer is taken out of `self` for the call, so that it is written
+        // through one pointer, with no uniqueness check per write.
+        var buffer: [UInt8] = []
+        swap(&buffer, &line)
+        defer { swap(&buffer, &line) }
+        buffer.withUnsafeMutableBytes { feed(bytes, into: $0, found) }
+    }
+
+    private mutating func feed(_ bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {
         var i = 0
         while i < bytes.count {
             if state == .text {
-                // The common case, text: a run of printable bytes is copied in one go.
+                // The common case, text: a run of printable bytes.
                 let end = Self.plainRun(bytes, from: i)
                 if end > i {
-                    appendRun(UnsafeRawBufferPointer(rebasing: bytes[i..<end]), found)
+                    var run = UnsafeRawBufferPointer(rebasing: bytes[i..<end])
+                    if lineCount == 0 {
+                        // Cut where a line would be cut, and matched in place.
+                        while run.count >= Self.maxLine {
+                            match(UnsafeRawBufferPointer(rebasing: run[..<Self.maxLine]), found)
+                            run = UnsafeRawBufferPointer(rebasing: run[Self.maxLine...])
+                        }
+                        if end < bytes.count && bytes[end] == 0x0A {
+                            if !run.isEmpty { match(run, found) }
+                            i = end + 1
+                            continue
+                        }
+                    }
+                    appendRun(run, buffer, found)
                     i = end
                     continue
                 }
                 // A control: most are dropped right here.
                 switch bytes[i] {
-                case 0x0A: endLine(found)
+                case 0x0A: endLine(buffer, found)
                 case 0x1B: state = .escape
-                case 0x09: append(0x20, found)
+                case 0x09: append(0x20, buffer, found)
                 default: break
                 }
                 i += 1
                 continue
             }
-            take(bytes[i], found)
+            take(bytes[i], buffer, found)
             i += 1
         }
     }
 
-    private mutating func take(_ byte: UInt8, _ found: (Match) -> Void) {
+    private mutating func take(_ byte: UInt8, _ buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {
             switch state {
             case .text:
                 break  // handled in `feed`
@@ -107,19 +120,19 @@ public struct TriggerMatcher {
                 case UInt8(ascii: "["): state = .csi
                 case UInt8(ascii: "]"), UInt8(ascii: "P"), UInt8(ascii: "X"), UInt8(ascii: "^"), UInt8(ascii: "_"): state = .string
                 case 0x20...0x2F: state = .intermediate
-                case 0x0A: lineEndsSequence(found)
+                case 0x0A: lineEndsSequence(buffer, found)
                 default: state = .text
                 }
             case .intermediate:
-                if byte == 0x0A { lineEndsSequence(found) } else if !(0x20...0x2F).contains(byte) { state = .text }
+                if byte == 0x0A { lineEndsSequence(buffer, found) } else if !(0x20...0x2F).contains(byte) { state = .text }
             case .csi:
-                if byte == 0x0A { lineEndsSequence(found) } else if (0x40...0x7E).contains(byte) { state = .text }
+                if byte == 0x0A { lineEndsSequence(buffer, found) } else if (0x40...0x7E).contains(byte) { state = .text }
             case .string, .stringEscape:
                 // BEL or ST ends it; a newline too, so an unterminated OSC cannot hide
                 // every later line from the triggers.
                 switch byte {
                 case 0x07: state = .text
-                case 0x0A: lineEndsSequence(found)
+                case 0x0A: lineEndsSequence(buffer, found)
                 case 0x1B: state = .stringEscape
                 case UInt8(ascii: "\\") where state == .stringEscape: state = .text
                 default: state = .string
@@ -129,39 +142,48 @@ public struct TriggerMatcher {
 
     /// What is left of the last line (the output ended without a newline).
     public mutating func finish(_ found: (Match) -> Void) {
-        if lineCount > 0 { endLine(found) }
+        if lineCount > 0 {
+            let kept = Array(line[..<lineCount])
+            lineCount = 0
+            kept.withUnsafeBytes { match($0, found) }
+        }
         state = .text
     }
 
-    private mutating func lineEndsSequence(_ found: (Match) -> Void) {
+    private mutating func lineEndsSequence(_ buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {
         state = .text
-        endLine(found)
+        endLine(buffer, found)
     }
 
-    private mutating func append(_ byte: UInt8, _ found: (Match) -> Void) {
-        line[lineCount] = byte
+    private mutating func append(_ byte: UInt8, _ buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {
+        buffer[lineCount] = byte
         lineCount += 1
-        if lineCount >= Self.maxLine { endLine(found) }
+        if lineCount >= Self.maxLine { endLine(buffer, found) }
     }
 
-    private mutating func appendRun(_ run: UnsafeRawBufferPointer, _ found: (Match) -> Void) {
+    private mutating func appendRun(_ run: UnsafeRawBufferPointer, _ buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {
         var rest = run
         while !rest.isEmpty {
             let take = min(rest.count, Self.maxLine - lineCount)
-            let at = lineCount
-            line.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[at..<at + take]).copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[..<take])) }
+            UnsafeMutableRawBufferPointer(rebasing: buffer[lineCount..<lineCount + take]).copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[..<take]))
             lineCount += take
             rest = UnsafeRawBufferPointer(rebasing: rest[take...])
-            if lineCount >= Self.maxLine { endLine(found) }
+            if lineCount >= Self.maxLine { endLine(buffer, found) }
         }
     }
 
-    private mutating func endLine(_ found: (Match) -> Void) {
+    private mutating func endLine(_ buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {
         defer { lineCount = 0 }
         guard lineCount > 0 else { return }
-        var candidates = always | literalCandidates()
+        match(UnsafeRawBufferPointer(rebasing: buffer[..<lineCount]), found)
+    }
+
+    /// One whole line (escapes and controls removed), against every trigger: the regex
+    /// engine (microseconds a line) only sees lines that hold a trigger's literal.
+    private func match(_ line: UnsafeRawBufferPointer, _ found: (Match) -> Void) {
+        var candidates = always | literals.found(in: line)
         guard candidates != 0 else { return }
-        let bytes = Array(line[..<lineCount])
+        let bytes = Array(line)
         let text = String(decoding: bytes, as: UTF8.self)
         while candidates != 0 {
             let index = candidates.trailingZeroBitCount
@@ -185,7 +207,7 @@ public struct TriggerMatcher {
 
     /// The end of the run of printable bytes (no control, no DEL) that starts at `start`,
     /// eight bytes at a time while they are all printable.
-    private static func plainRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+    @inline(__always) private static func plainRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
         var end = start
         while end + 8 <= bytes.count {
             let word = bytes.loadUnaligned(fromByteOffset: end, as: UInt64.self)
@@ -199,42 +221,5 @@ public struct TriggerMatcher {
     /// At most `maxShown` bytes (a character cut there is shown as bytes), "..." when cut.
     private static func shown(_ bytes: [UInt8]) -> String {
         bytes.count <= maxShown ? TerminalText.escaped(bytes) : TerminalText.escaped(bytes.prefix(maxShown)) + "..."
-    }
-
-    /// The triggers whose literal is in the line, by Horspool's skip for many literals:
-    /// the byte at the end of a window of `shortest` bytes says how far the next window
-    /// can start (`skip`), and literals are compared only where a window ends in the byte
-    /// their first `shortest` bytes end in (`endsIn`). Most bytes of a line are never read.
-    private func literalCandidates() -> UInt64 {
-        guard shortest > 0 else { return 0 }
-        var found: UInt64 = 0
-        line.withUnsafeBufferPointer { whole in
-            skip.withUnsafeBufferPointer { skip in
-                endsIn.withUnsafeBufferPointer { endsIn in
-                    let bytes = UnsafeBufferPointer(rebasing: whole[..<lineCount])
-                    var end = shortest - 1
-                    while end < bytes.count {
-                        let byte = Int(bytes[end])
-                        var maybe = endsIn[byte] & ~found
-                        while maybe != 0 {
-                            let index = maybe.trailingZeroBitCount
-                            maybe &= maybe - 1
-                            let literal = triggers[index].literal!
-                            let start = end - shortest + 1
-                            if start + literal.count <= bytes.count && literal.withUnsafeBufferPointer({ memoryEqual(bytes, start, $0) }) {
-                                found |= 1 << UInt64(index)
-                            }
-                        }
-                        end += Int(skip[byte])
-                    }
-                }
-            }
-        }
-        return found
-    }
-
-    private func memoryEqual(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ literal: UnsafeBufferPointer<UInt8>) -> Bool {
-        for k in 0..<literal.count where bytes[start + k] != literal[k] { return false }
-        return true
     }
 }

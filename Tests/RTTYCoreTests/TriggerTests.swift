@@ -125,6 +125,23 @@ import Testing
         }
     }
 
+    /// The same on long lines (the literal search runs in four parts of a line at once)
+    /// fed in chunks of every size (a line is matched where it lies in the input, or from
+    /// the copy kept when it spans two chunks): what fires is what the regex matches.
+    @Test func longLinesInAnyChunksFindEveryMatch() throws {
+        let patterns = ["BUG: ", "Oops: [0-9a]{2}", "Call Trace:", "ab", "d:a"]
+        let regexes = patterns.map { try! Trigger.compile($0).get() }
+        let triggers = patterns.enumerated().map { Trigger(name: "t\($0.offset)", pattern: $0.element) }
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "b", "d", " ", ":", "BUG: ", "Oops: ", "0a", "Call Trace:", "Call", "BUG ", "xyzw"]
+        for _ in 0..<500 {
+            let line = (0..<Int.random(in: 0...120, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let expected = patterns.indices.filter { (try? regexes[$0].firstMatch(in: line)) != nil }.map { "t\($0)" }
+            let chunk = Int.random(in: 1...600, using: &generator)
+            #expect(Self.fired(triggers, Array(("x\n" + line + "\n").utf8), chunk: chunk).sorted() == expected.sorted(), "\(line)")
+        }
+    }
+
     // MARK: config
 
     @Test func triggersComeFromDefaultsThenTheConsole() throws {
