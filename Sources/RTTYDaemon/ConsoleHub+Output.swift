@@ -126,13 +126,15 @@ extension ConsoleHub {
     /// Every consumer of this console's output, in the order each read reaches them.
     /// Registering a sink is one line here; call again when one is replaced (a reload
     /// reopens the log or the recorder, rebuilds the triggers, turns metrics on or off).
+    /// The client sinks come first: at a burst's end an echo goes out before the log, the
+    /// recorder and the triggers hand their batches to their threads (a wake-up each).
     func sinksChanged() {
-        var sinks: [OutputSink] = [replaySink]
+        var sinks: [OutputSink] = clientOutputs
+        sinks.append(replaySink)
         if let log { sinks.append(log) }
         if let recorder { sinks.append(recorder) }
         if let triggers { sinks.append(triggers) }
         if let metrics { sinks.append(metrics) }
-        sinks += clientOutputs
         outputSinks = sinks
     }
 
