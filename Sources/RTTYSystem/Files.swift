@@ -158,12 +158,20 @@ public enum Files {
         defer { _ = try? syscall("closedir", directory) { closedir(dir) } }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = entryName(entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()
+    }
+
+    /// The name of a directory entry, read in place up to its NUL. A dirent is only as long
+    /// as its name (d_reclen): copying `entry.pointee` or its `d_name` reads the declared
+    /// 256 bytes, past the end of readdir's buffer when the entry is its last, and crashes
+    /// when the next page is unmapped (a directory of about 1,350 short names fills the
+    /// buffer: /proc/self/fd of a busy rttyd, read for its metrics).
+    public static func entryName(_ entry: UnsafePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
     }
 }
 

@@ -69,7 +69,8 @@ import Testing
         process.standardInput = stdin
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr
-        try process.run()
+        try process.start()
+        defer { process.reap(stdin, stderr) }
         try waitUntil(timeout: 5, "the session to start") { rig.audit.contains(#""event":"session-start""#) }
         try "someoneelse * rw\n".write(toFile: rig.env.root + "/access", atomically: true, encoding: .utf8)
         rig.daemon.signal(SIGHUP)

@@ -26,11 +26,11 @@ import Testing
         let out = Pipe()
         writer.standardOutput = out
         writer.standardError = FileHandle.nullDevice
-        try writer.run()
+        try writer.start()
         defer {
             // SIGKILL: the test runner's children may ignore SIGTERM.
             kill(writer.processIdentifier, SIGKILL)
-            writer.waitUntilExit()
+            writer.reap(out)
         }
         try FileManager.default.createSymbolicLink(atPath: device, withDestinationPath: env.root + "/fifo")
         try daemon.waitForLog("a FIFO, not a terminal device; not opened")

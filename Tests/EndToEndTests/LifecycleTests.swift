@@ -32,8 +32,11 @@ import Testing
         let other = Process()
         other.executableURL = URL(fileURLWithPath: "/bin/sleep")
         other.arguments = ["60"]
-        try other.run()
-        defer { other.terminate() }
+        try other.start()
+        defer {
+            other.terminate()
+            other.reap()
+        }
         try Files.makeDirectory(env.socketDir, mode: 0o755)
         let pidFile = env.socketDir + "/rttyd.pid"
         try "\(other.processIdentifier)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)

@@ -130,7 +130,7 @@ private final class PtyTypist: @unchecked Sendable {
             self.data.append(chunk)
             self.lock.unlock()
         }
-        try process.run()
+        try process.start()
     }
 
     var output: String {
@@ -142,9 +142,8 @@ private final class PtyTypist: @unchecked Sendable {
     func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
         }
-        pipe.fileHandleForReading.readabilityHandler = nil
+        process.reap(pipe)
     }
 }
 

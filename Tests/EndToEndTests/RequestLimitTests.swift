@@ -56,7 +56,7 @@ import Testing
         let stdin = Pipe(), report = Pipe()
         process.standardInput = stdin
         process.standardOutput = report
-        try process.run()
+        try process.start()
         return (process, stdin, report)
     }
 
@@ -72,7 +72,7 @@ import Testing
         defer {
             for flood in floods {
                 try? flood.stdin.fileHandleForWriting.close()
-                flood.process.waitUntilExit()
+                flood.process.reap(flood.stdin, flood.report)
             }
         }
         let reports = floods.map { flood in
@@ -121,10 +121,10 @@ import Testing
         let stdin = Pipe(), report = Pipe()
         process.standardInput = stdin
         process.standardOutput = report
-        try process.run()
+        try process.start()
         defer {
             try? stdin.fileHandleForWriting.close()
-            process.waitUntilExit()
+            process.reap(stdin, report)
         }
         let counts = String(decoding: report.fileHandleForReading.availableDataUntilNewline(), as: UTF8.self).split(separator: " ").compactMap { Int($0) }
         let fds = HostileClientTests.descriptors(rig.daemon.process.processIdentifier)

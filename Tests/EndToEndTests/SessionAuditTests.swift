@@ -169,13 +169,16 @@ import Testing
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=\(uid)", "--regid=65534", "--clear-groups", Socat.executable ?? "socat", "-u", "UNIX-CONNECT:\(socket)", "-"]
             process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle(forWritingAtPath: output)
+            let file = FileHandle(forWritingAtPath: output)
+            process.standardOutput = file
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try process.start()
+            try? file?.close()  // socat has its own copy
         }
 
         deinit {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.reap()
         }
 
         var said: String { (try? String(contentsOfFile: output, encoding: .isoLatin1)) ?? "" }

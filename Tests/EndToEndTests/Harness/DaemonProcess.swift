@@ -99,15 +99,14 @@ final class DaemonProcess: @unchecked Sendable {
             self.stderrData.append(chunk)
             self.stderrLock.unlock()
         }
-        try process.run()
+        try process.start()
     }
 
     deinit {
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
         }
-        stderrPipe.fileHandleForReading.readabilityHandler = nil
+        process.reap(stderrPipe)
     }
 
     var stderr: String {

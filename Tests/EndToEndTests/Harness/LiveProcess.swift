@@ -20,7 +20,7 @@ final class LiveProcess: @unchecked Sendable {
         process.standardError = errors
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.append(handle.availableData, error: false) }
         errors.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.append(handle.availableData, error: true) }
-        try process.run()
+        try process.start()
     }
 
     deinit {
@@ -28,8 +28,7 @@ final class LiveProcess: @unchecked Sendable {
             ProcessRun.killTree(process.processIdentifier)
             try? waitUntil(timeout: 5, "the killed program to be reaped") { !process.isRunning }
         }
-        output.fileHandleForReading.readabilityHandler = nil
-        errors.fileHandleForReading.readabilityHandler = nil
+        process.reap(input, output, errors)
     }
 
     private func append(_ data: Data, error: Bool) {

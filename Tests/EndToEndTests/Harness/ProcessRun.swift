@@ -38,7 +38,7 @@ struct ProcessRun {
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
-        try process.run()
+        try process.start()
         // A hung program is killed, so the reads below end and the test fails instead of hanging.
         let pid = process.processIdentifier
         let watchdog = DispatchWorkItem { killTree(pid) }
@@ -49,6 +49,7 @@ struct ProcessRun {
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         try waitUntil(timeout: 5, "\(executable) to exit") { !process.isRunning }
+        process.reap(stdin, stdout, stderr)
         if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
             throw HarnessError("\(executable) \(arguments.joined(separator: " ")) ran over \(timeout) s and was killed; stderr: \(String(decoding: err, as: UTF8.self))")
         }

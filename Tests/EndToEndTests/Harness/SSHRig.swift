@@ -128,8 +128,10 @@ final class SSHRig {
         sshdProcess.arguments = argv
         let log = env.root + "/sshd.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        sshdProcess.standardError = FileHandle(forWritingAtPath: log)
-        try sshdProcess.run()
+        let logHandle = FileHandle(forWritingAtPath: log)
+        sshdProcess.standardError = logHandle
+        try sshdProcess.start()
+        try? logHandle?.close()  // sshd has its own copy
         try waitUntil(timeout: 10, "sshd to listen on port \(port); its log:\n\(sshdLog)") { Self.canConnect(port: port) }
     }
 
@@ -183,6 +185,7 @@ final class SSHRig {
             ProcessRun.killTree(sshdProcess.processIdentifier)
             try? waitUntil(timeout: 5, "sshd to be reaped") { !sshdProcess.isRunning }
         }
+        sshdProcess.reap()
         accounts.removeAll()
     }
 

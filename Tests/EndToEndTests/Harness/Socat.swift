@@ -12,7 +12,7 @@ final class Socat {
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.start()
     }
 
     /// A pty pair whose ends appear as the links `device` (what a console opens) and
@@ -26,10 +26,9 @@ final class Socat {
     }
 
     func stop() {
-        guard process.isRunning else { return }
         // SIGKILL: the test runner's blocked signal mask is inherited, so SIGTERM may wait.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.reap()
     }
 
     deinit { stop() }

@@ -20,7 +20,7 @@ final class TerminalProcess: @unchecked Sendable {
         process.standardInput = terminal
         process.standardOutput = terminal
         process.standardError = terminal
-        try process.run()
+        try process.start()
         // Only the program holds the terminal now: its exit shows as EIO on the master.
         try? pty.slave.close()
         let master = pty.master
@@ -42,6 +42,7 @@ final class TerminalProcess: @unchecked Sendable {
             ProcessRun.killTree(process.processIdentifier)
             try? waitUntil(timeout: 5, "the killed program to be reaped") { !process.isRunning }
         }
+        process.reap()
         try? pty.master.close()
     }
 
