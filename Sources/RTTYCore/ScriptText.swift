@@ -65,41 +65,19 @@ public enum ScriptText {
     }
 }
 
-/// Console output with its terminal escape sequences taken out, for matching a pattern
-/// (`rttyctl expect`) and for an agent to read: a prompt coloured by the guest still reads
-/// `login:`. CSI (`ESC [ ... final`), OSC/DCS/SOS/PM/APC strings (to BEL or ST) and
-/// two-byte escapes are dropped; text and other controls (CR, LF, TAB, BS) pass, and so
-/// does 0x9B (in UTF-8 it is a continuation byte, not the C1 CSI). A value
-/// fed in chunks: a sequence split between reads is dropped whole.
+/// Console output with its terminal escape sequences taken out (as `EscapeScanner` reads
+/// them), for matching a pattern (`rttyctl expect`) and for an agent to read: a prompt
+/// coloured by the guest still reads `login:`. Text and controls (CR, LF, TAB, BS) pass.
+/// A value fed in chunks: a sequence split between reads is dropped whole.
 public struct EscapeStripper: Sendable {
-    private enum State: Sendable { case text, escape, csi, intermediate, string, stringEscape }
-    private var state = State.text
+    private var scanner = EscapeScanner()
 
     public init() {}
 
     public mutating func feed(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         for byte in bytes {
-            switch state {
-            case .text:
-                if byte == 0x1B { state = .escape } else { out.append(byte) }
-            case .escape:
-                switch byte {
-                case UInt8(ascii: "["): state = .csi
-                case UInt8(ascii: "]"), UInt8(ascii: "P"), UInt8(ascii: "X"), UInt8(ascii: "^"), UInt8(ascii: "_"): state = .string
-                case 0x20...0x2F: state = .intermediate
-                case 0x1B: state = .escape
-                default: state = .text
-                }
-            case .csi:
-                if (0x40...0x7E).contains(byte) { state = .text } else if !(0x20...0x3F).contains(byte) { state = .text; out.append(byte) }
-            case .intermediate:
-                if !(0x20...0x2F).contains(byte) { state = .text }
-            case .string:
-                if byte == 0x07 { state = .text } else if byte == 0x1B { state = .stringEscape }
-            case .stringEscape:
-                state = byte == UInt8(ascii: "\\") ? .text : .string
-            }
+            if let text = scanner.scan(byte) { out.append(text) }
         }
         return out
     }

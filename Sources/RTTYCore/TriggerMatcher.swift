@@ -1,7 +1,7 @@
 /// Console output in, trigger matches out: a value fed the device's bytes in chunks as
 /// they come. It cuts the stream into lines (at LF; CR and other controls dropped),
-/// removes terminal escape sequences (CSI, OSC and other strings, two-byte escapes) so a
-/// coloured "BUG:" matches like a plain one, and matches every line against each trigger.
+/// removes terminal escape sequences (as `EscapeScanner` reads them) so a coloured "BUG:"
+/// matches like a plain one, and matches every line against each trigger.
 ///
 /// A line is bounded: after `maxLine` bytes without a newline the bytes so far are matched
 /// as a line of their own and the rest goes on as the next one, so a guest that never
@@ -28,10 +28,6 @@ public struct TriggerMatcher {
         var whole = false
     }
 
-    private enum State {
-        case text, escape, intermediate, csi, string, stringEscape
-    }
-
     private let triggers: [Compiled]
     private let literals: LiteralSet
     /// Triggers without a literal: every line goes to their regex.
@@ -42,7 +38,7 @@ public struct TriggerMatcher {
     /// control byte (most lines) is matched where it lies, never copied.
     private var line = [UInt8](repeating: 0, count: TriggerMatcher.maxLine)
     private var lineCount = 0
-    private var state = State.text
+    private var scanner = EscapeScanner()
 
     /// Patterns that do not compile are left out (the parser has refused them already).
     /// At most 64 triggers per console (`ConfigParser` enforces it).
@@ -75,7 +71,7 @@ public struct TriggerMatcher {
     private mutating func feed(_ bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {
         var i = 0
         while i < bytes.count {
-            if state == .text {
+            if scanner.inText {
                 // The common case, text: a run of printable bytes.
                 let end = Self.plainRun(bytes, from: i)
                 if end > i {
@@ -96,48 +92,22 @@ public struct TriggerMatcher {
                     i = end
                     continue
                 }
-                // A control: most are dropped right here.
-                switch bytes[i] {
-                case 0x0A: endLine(buffer, found)
-                case 0x1B: state = .escape
-                case 0x09: append(0x20, buffer, found)
-                default: break
-                }
-                i += 1
-                continue
             }
-            take(bytes[i], buffer, found)
+            // A control, or a byte of an escape sequence.
+            if let byte = scanner.scan(bytes[i]) { take(byte, buffer, found) }
             i += 1
         }
     }
 
+    /// A byte of text that is not in a plain run: a control (LF ends the line, TAB is a
+    /// space, the rest are dropped) or what a malformed sequence let through.
     private mutating func take(_ byte: UInt8, _ buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {
-            switch state {
-            case .text:
-                break  // handled in `feed`
-            case .escape:
-                switch byte {
-                case UInt8(ascii: "["): state = .csi
-                case UInt8(ascii: "]"), UInt8(ascii: "P"), UInt8(ascii: "X"), UInt8(ascii: "^"), UInt8(ascii: "_"): state = .string
-                case 0x20...0x2F: state = .intermediate
-                case 0x0A: lineEndsSequence(buffer, found)
-                default: state = .text
-                }
-            case .intermediate:
-                if byte == 0x0A { lineEndsSequence(buffer, found) } else if !(0x20...0x2F).contains(byte) { state = .text }
-            case .csi:
-                if byte == 0x0A { lineEndsSequence(buffer, found) } else if (0x40...0x7E).contains(byte) { state = .text }
-            case .string, .stringEscape:
-                // BEL or ST ends it; a newline too, so an unterminated OSC cannot hide
-                // every later line from the triggers.
-                switch byte {
-                case 0x07: state = .text
-                case 0x0A: lineEndsSequence(buffer, found)
-                case 0x1B: state = .stringEscape
-                case UInt8(ascii: "\\") where state == .stringEscape: state = .text
-                default: state = .string
-                }
-            }
+        switch byte {
+        case 0x0A: endLine(buffer, found)
+        case 0x09: append(0x20, buffer, found)
+        case 0x20..<0x7F, 0x80...: append(byte, buffer, found)
+        default: break
+        }
     }
 
     /// What is left of the last line (the output ended without a newline).
@@ -147,12 +117,7 @@ public struct TriggerMatcher {
             lineCount = 0
             kept.withUnsafeBytes { match($0, found) }
         }
-        state = .text
-    }
-
-    private mutating func lineEndsSequence(_ buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {
-        state = .text
-        endLine(buffer, found)
+        scanner.reset()
     }
 
     private mutating func append(_ byte: UInt8, _ buffer: UnsafeMutableRawBufferPointer, _ found: (Match) -> Void) {

@@ -34,6 +34,43 @@ import Testing
         #expect(EscapeStripper().feedOnce(Array("ě".utf8)) == Array("ě".utf8))
     }
 
+    /// A title (OSC) the guest never terminated used to swallow everything after it:
+    /// `rttyctl expect` and the agent server never saw the login prompt that followed.
+    @Test func anUnterminatedSequenceEndsAtTheNewline() throws {
+        var stripper = EscapeStripper()
+        #expect(stripper.feed(Array("\u{1B}]0;root@lab1: ~\r\nlab1 login: ".utf8)) == Array("\nlab1 login: ".utf8))
+        var csi = EscapeStripper()
+        #expect(csi.feed(Array("\u{1B}[1;\nok \u{1B}P1$r never ended\nstill here".utf8)) == Array("\nok \nstill here".utf8))
+        var matcher = try OutputMatcher(pattern: "login: $")
+        #expect(matcher.feed(Array("\u{1B}]0;root@lab1: ~\r\n".utf8)) == nil)
+        #expect(matcher.feed(Array("lab1 login: ".utf8)) == "login: ")
+    }
+
+    /// Triggers and expect read escape sequences the same way (one `EscapeScanner`): every
+    /// line a trigger sees is the line the stripper gives, with its controls dropped.
+    @Test func triggersAndExpectSeeTheSameText() {
+        let samples = [
+            "\u{1B}[1;31mKernel panic\u{1B}[0m - not syncing\r\n",
+            "\u{1B}]0;title\u{07}prompt# \u{1B}(Bok\n",
+            "\u{1B}]2;never ended\r\nnext line\n",
+            "\u{1B}[12;\u{1B}[mhalf\u{1B}\u{1B}[0mdone\n",
+            "tab\there \u{1B}P$q ignored \u{1B}\\ shown\n",
+            "caf\u{E9} \u{1B}[\u{E9}x\n",
+        ]
+        for sample in samples {
+            var stripper = EscapeStripper()
+            let expected = String(decoding: stripper.feed(Array(sample.utf8)), as: UTF8.self)
+                .split(separator: "\n").map { line in
+                    String(line.unicodeScalars.compactMap { $0 == "\t" ? " " : $0.value < 0x20 || $0.value == 0x7F ? nil : Character($0) })
+                }.filter { !$0.isEmpty }
+            var lines: [String] = []
+            var triggers = TriggerMatcher(patterns: [".+"])
+            Array(sample.utf8).withUnsafeBytes { bytes in triggers.feed(bytes) { lines.append($0.line) } }
+            triggers.finish { lines.append($0.line) }
+            #expect(lines == expected, "\(sample.debugDescription)")
+        }
+    }
+
     @Test func windowKeepsTheNewestBytesByOffset() {
         var window = OutputWindow(capacity: 8)
         window.append(Array("0123456789".utf8))
