@@ -46,7 +46,9 @@ final class ConsoleLog: @unchecked Sendable {
         self.keep = keep
         self.logger = logger
         self.stamper = LogStamper(timestamps: timestamps)
-        open()
+        // Opened by the writer, as every other touch of the file: a thousand consoles
+        // starting do not wait on a thousand file creations before their sources open.
+        LogWriter.shared.submit { self.open() }
     }
 
     deinit { try? fd?.close() }
