@@ -7,7 +7,7 @@ import RTTYSystem
 /// queuing loop waits (the same back-pressure a direct write would give), so memory stays
 /// bounded and nothing is dropped.
 final class LogWriter: @unchecked Sendable {
-    static let shared = LogWriter()
+    static let shared = LogWriter(name: "rttyd-writer")
     static let maxQueuedBytes = 32 << 20
 
     private struct Job {
@@ -23,8 +23,8 @@ final class LogWriter: @unchecked Sendable {
     private var unfinished = 0
 
     /// `shared`, and the trigger sinks' matching thread (TriggerSink.writer).
-    init() {
-        ReaderThread { [self] in run() }.start()
+    init(name: String) {
+        ReaderThread(name: name) { [self] in run() }.start()
     }
 
     func submit(bytes: Int = 0, _ work: @escaping @Sendable () -> Void) {

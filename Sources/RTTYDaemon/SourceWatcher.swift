@@ -26,7 +26,7 @@ final class SourceWatcher: Sendable {
     private init() {
         watch = DirectoryWatch()
         guard let watch else { return }
-        ReaderThread { [self] in
+        ReaderThread(name: "rttyd-watch") { [self] in
             while true {
                 for event in watch.next() { appeared(event) }
             }

@@ -11,7 +11,7 @@ import RTTYSystem
 final class TriggerSink: OutputSink, @unchecked Sendable {
     /// One thread matches for every console, with the console log's back-pressure: if it
     /// falls 32 MiB behind, the loop waits, so no line goes unmatched.
-    static let writer = LogWriter()
+    static let writer = LogWriter(name: "rttyd-triggers")
     /// A batch is handed over at this size, or `handOverDelay` after its first byte. Each
     /// hand-over wakes the matching thread: 64 KiB, as the console log's batches, makes a
     /// pty firehose cost 16 wake-ups per MiB, not 64.
@@ -148,7 +148,7 @@ final class TriggerSink: OutputSink, @unchecked Sendable {
         ]
         if let logPath { environment.append("RTTY_LOG=\(logPath)") }
         let (console, logger, audit, running, given) = (console, logger, audit, running, environment)
-        ReaderThread {
+        ReaderThread(name: "rttyd-trigger-run") {
             let status: String
             do {
                 let outcome = try CommandRun.run(trigger.command, environment: given, timeout: Double(trigger.commandTimeout))

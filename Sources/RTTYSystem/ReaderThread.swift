@@ -1,13 +1,17 @@
+import CRTTYShims
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A plain thread for one blocking loop (a client's keyboard), so it never holds up an
-/// event loop or the Swift concurrency pool.
+/// event loop or the Swift concurrency pool. `name` is what `top -H`, `ps -L` and perf show
+/// (at most 15 bytes); without one the thread keeps its creator's (an event loop's) name.
 public final class ReaderThread: @unchecked Sendable {
+    private let name: String?
     private let body: @Sendable () -> Void
 
-    public init(_ body: @escaping @Sendable () -> Void) {
+    public init(name: String? = nil, _ body: @escaping @Sendable () -> Void) {
+        self.name = name.map { String(decoding: $0.utf8.prefix(15), as: UTF8.self) }
         self.body = body
     }
 
@@ -16,6 +20,7 @@ public final class ReaderThread: @unchecked Sendable {
         let box = Unmanaged.passRetained(self)
         let result = pthread_create(&thread, nil, { raw in
             let me = Unmanaged<ReaderThread>.fromOpaque(raw!).takeRetainedValue()
+            if let name = me.name { rtty_set_thread_name(name) }
             me.body()
             return nil
         }, box.toOpaque())

@@ -21,6 +21,21 @@ import Testing
         rig.audit.split(separator: "\n").map(String.init).filter { $0.contains(#""event":"\#(event)""#) }
     }
 
+    /// The daemon's own threads carry names (`top -H`, `ps -L`, perf): before, the log
+    /// writer and the trigger matcher showed as a second "NIO-ELT-0-#0", their creator.
+    @Test func theDaemonsOwnThreadsAreNamed() throws {
+        let rig = try Self.rig(triggers: Self.trigger())
+        try rig.guest.write("some output for the matcher\r\n")
+        let tasks = "/proc/\(rig.daemon.process.processIdentifier)/task"
+        var names: [String] = []
+        try waitUntil(timeout: 10, "the writer and trigger threads; threads: \(names)") {
+            names = ((try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []).compactMap {
+                try? String(contentsOfFile: tasks + "/" + $0 + "/comm", encoding: .utf8).trimmingCharacters(in: .newlines)
+            }
+            return names.contains("rttyd-writer") && names.contains("rttyd-triggers")
+        }
+    }
+
     /// One match between two marks from the guest, watched by a classic client, an rtty/1
     /// client and a raw or telnet client: the framed clients get the notice once and the
     /// line's bytes exactly; the TCP stream gets the line's bytes and not one byte more

@@ -52,6 +52,10 @@ int rtty_accept(int listener);
 /// mkstemp(3) with the new file close-on-exec from birth (mkostemp).
 int rtty_mkstemp(char *template_path);
 
+/// Names the calling thread (at most 15 bytes; longer names are refused by the kernel, so
+/// the caller cuts them). Best effort: a name is only a label for top -H, ps -L and perf.
+void rtty_set_thread_name(const char *name);
+
 /// Sets input and output speed to any rate the driver accepts (termios2/BOTHER on
 /// Linux, a numeric speed_t on FreeBSD). Other termios fields are left alone.
 int rtty_set_custom_speed(int fd, unsigned int speed);
