@@ -78,7 +78,15 @@ public final class ConsoleSession {
             frames.append(.withText(.metadata, options.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")))
         }
         frames.append(.withText(.whosOn, "\(Accounts.currentUserName())@\(options.label)"))
-        try write(frames.flatMap { $0.encoded() })
+        do {
+            try write(frames.flatMap { $0.encoded() })
+        } catch {
+            // rttyd refuses at once (access denied, too many clients) and closes: a write
+            // after that fails (EPIPE), and its reason is still there to be read.
+            while !isClosed, !pump(timeoutMilliseconds: 1000).isEmpty {}
+            guard let why = closingNotice else { throw error }
+            throw fail(why, ClosingNotice.exitStatus(after: why) ?? .consoleClosed)
+        }
         var answered = false
         let deadline = Self.nowMilliseconds() + timeoutMilliseconds
         while !answered && !isClosed {
@@ -189,6 +197,14 @@ public final class ConsoleSession {
     // MARK: writing
 
     public func send(_ bytes: [UInt8]) throws(Failure) {
+        try write(Self.dataFrames(bytes))
+    }
+
+    public func sendBreak() throws(Failure) {
+        try write(Frame(.breakSignal).encoded())
+    }
+
+    private static func dataFrames(_ bytes: [UInt8]) -> [UInt8] {
         var frames: [UInt8] = []
         var start = 0
         while start < bytes.count {
@@ -196,11 +212,32 @@ public final class ConsoleSession {
             frames += Frame.withPayload(.data, Array(bytes[start..<end])).encoded()
             start = end
         }
-        try write(frames)
+        return frames
     }
 
-    public func sendBreak() throws(Failure) {
-        try write(Frame(.breakSignal).encoded())
+    // MARK: writing without waiting (one program feeding many sessions: rtty --broadcast)
+
+    /// Input queued (`queue`, `queueBreak`) that the socket has not taken yet.
+    public private(set) var unsent: [UInt8] = []
+
+    public func queue(_ bytes: [UInt8]) { unsent += Self.dataFrames(bytes) }
+
+    public func queueBreak() { unsent += Frame(.breakSignal).encoded() }
+
+    /// Sends as much of the queued input as the socket takes now; returns how much. A
+    /// console whose device takes no input makes rttyd stop reading, and then this 0.
+    @discardableResult
+    public func sendQueued() throws(Failure) -> Int {
+        guard !unsent.isEmpty else { return 0 }
+        guard !isClosed else { throw fail(closingNotice ?? "the session is closed", .consoleClosed) }
+        let taken: Int
+        do {
+            taken = try unsent.withUnsafeBytes { bytes throws(SystemError) in try UnixSocket.sendAvailable(descriptor, bytes) }
+        } catch {
+            throw fail("cannot write to rttyd: \(error)", .error)
+        }
+        unsent.removeFirst(taken)
+        return taken
     }
 
     /// Waits until rttyd has taken every frame sent so far: it answers frames in order, so
@@ -208,13 +245,19 @@ public final class ConsoleSession {
     /// (or was refused). Returns the refusals and notices seen meanwhile; output received
     /// is kept in `output`.
     public func settle(timeoutMilliseconds: Int = 10_000) throws(Failure) -> [Event] {
-        try write(Frame.withText(.settings, query: true, "").encoded())
+        unsent += Frame.withText(.settings, query: true, "").encoded()
         var seen: [Event] = []
         let deadline = Self.nowMilliseconds() + timeoutMilliseconds
         while true {
             let left = deadline - Self.nowMilliseconds()
             guard left > 0 else { throw fail("rttyd did not take the input within \(timeoutMilliseconds / 1000) s (the device stopped taking input?)", .error) }
-            for event in pump(timeoutMilliseconds: left) {
+            guard !isClosed else { throw fail(closingNotice ?? "rttyd closed the session", closingNotice.flatMap(ClosingNotice.exitStatus(after:)) ?? .consoleClosed) }
+            // The queue goes out as the socket takes it, read meanwhile: rttyd may be
+            // waiting for us to read before it reads on.
+            try sendQueued()
+            let ready = Poll.wait([(descriptor, !unsent.isEmpty)], timeoutMilliseconds: left)[0]
+            guard ready.readable else { continue }
+            for event in receive() {
                 switch event {
                 case .settingsAnswer: return seen
                 case .closed: throw fail(closingNotice ?? "rttyd closed the session", closingNotice.flatMap(ClosingNotice.exitStatus(after:)) ?? .consoleClosed)

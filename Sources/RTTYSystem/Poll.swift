@@ -20,6 +20,24 @@ public enum Poll {
         }
     }
 
+    public struct Readiness: Equatable, Sendable {
+        /// Something to read, or the peer hung up (a read says which).
+        public let readable: Bool
+        /// The descriptor takes more bytes (only when asked for).
+        public let writable: Bool
+    }
+
+    /// Waits until any of `fds` has something to read (or hung up) or, where `write` is
+    /// set, can take more bytes: for each, which; all false on timeout.
+    public static func wait(_ fds: [(fd: FileDescriptor, write: Bool)], timeoutMilliseconds: Int) -> [Readiness] {
+        var entries = fds.map { pollfd(fd: $0.fd.rawValue, events: Int16(POLLIN) | ($0.write ? Int16(POLLOUT) : 0), revents: 0) }
+        let ready = (try? syscall("poll", "\(fds.count) descriptors") { poll(&entries, nfds_t(entries.count), Int32(timeoutMilliseconds)) }) ?? 0
+        return entries.map { entry in
+            let events = ready > 0 ? entry.revents : 0
+            return Readiness(readable: events & ~Int16(POLLOUT) != 0, writable: events & Int16(POLLOUT) != 0)
+        }
+    }
+
     /// Waits until `fd` can take more bytes; false on timeout.
     public static func writable(_ fd: FileDescriptor, timeoutMilliseconds: Int) -> Bool {
         (wait(fd, for: POLLOUT, timeoutMilliseconds: timeoutMilliseconds) ?? 0) & Int16(POLLOUT) != 0

@@ -44,6 +44,17 @@ public enum Signals {
         _ = signal(SIGPIPE, SIG_IGN)
     }
 
+    /// TERM, HUP and INT unblocked, first thing in every program: a blocked mask is
+    /// inherited through exec, and a starter that left them blocked (a thread of a
+    /// multi-threaded launcher; the test runner's worker threads block nearly all) made
+    /// `kill -TERM` wait forever, neither handled nor the default action.
+    public static func unblockTermination() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in [SIGTERM, SIGHUP, SIGINT] { sigaddset(&set, signal) }
+        _ = pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
     /// ~^Z: stop ourselves as a shell's Ctrl-Z would.
     public static func stopSelf() {
         _ = try? syscall("kill", "self") { kill(getpid(), SIGTSTP) }

@@ -82,6 +82,18 @@ public enum UnixSocket {
         }
     }
 
+    /// Sends what the socket takes now without waiting (MSG_DONTWAIT, so the descriptor
+    /// stays blocking for everyone else; MSG_NOSIGNAL: a closed peer is an error, not a
+    /// SIGPIPE): the number of bytes taken, 0 when its buffer is full.
+    public static func sendAvailable(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
+        do throws(SystemError) {
+            return try syscall("send on", "fd \(fd.rawValue)") { send(fd.rawValue, base, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) }
+        } catch where error.errno == .resourceTemporarilyUnavailable || error.errno == .wouldBlock {
+            return 0
+        }
+    }
+
     /// Removes a socket node (never any other kind of file).
     public static func remove(path: String) {
         if Files.isSocket(path) { Files.removeFile(path) }

@@ -9,6 +9,7 @@ import UnixSignals
 @main
 struct RTTYShell {
     static func main() async {
+        Signals.unblockTermination()
         let environment = ShellEnvironment()
         let files = ShellFiles()
         let command = environment["SSH_ORIGINAL_COMMAND"] ?? Self.commandArgument
@@ -76,8 +77,11 @@ struct RTTYShell {
         options.metadata = environment.metadata
         options.client = .shell
         let attachment = Attachment(options)
+        // Registered before the session starts: sshd's HUP at a disconnect is handled (the
+        // session ends on record), never the default death.
+        let trapped = await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint, .sigwinch)
         let signals = Task {
-            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint, .sigwinch) {
+            for await signal in trapped {
                 attachment.handle(signal: String(signal.description.dropFirst(3)))
             }
         }

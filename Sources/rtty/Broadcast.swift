@@ -12,7 +12,16 @@ import UnixSignals
 /// the user may only read, or not open at all, is reported and left out. Output of each is
 /// shown with its name at line starts (made inert for the terminal), or not at all with
 /// --write-only. `~.` ends all, `~#` sends BREAK to all.
+///
+/// No console holds up the others. Input is queued per console and sent as each socket
+/// takes it; while a console has more than `highWater` bytes waiting, no more input is
+/// read (a slow line paces a paste, and nothing is dropped); a console that has taken
+/// nothing for `stallSeconds` while input waits for it (its device takes no input) is left
+/// out, said so, and the others go on.
 struct Broadcast {
+    static let highWater = 64 << 10
+    static let stallSeconds = 10.0
+
     let socketDir: String
     let patterns: [String]
     let writeOnly: Bool
@@ -40,7 +49,29 @@ struct Broadcast {
         /// Output shown so far: output is shown from the session's window, which also holds
         /// what arrived while the session was opened or settled.
         var shown = 0
+        /// When the console last took input, or had none waiting.
+        var lastTaken = WallClock.monotonicSeconds()
         init(_ session: ConsoleSession) { self.session = session }
+
+        /// Queues input and sends what the socket takes now.
+        func type(_ bytes: [UInt8]) { queued { session.queue(bytes) } }
+
+        func sendBreak() { queued { session.queueBreak() } }
+
+        private func queued(_ queue: () -> Void) {
+            if session.unsent.isEmpty { lastTaken = WallClock.monotonicSeconds() }
+            queue()
+            sendQueued()
+        }
+
+        /// Sends what its socket takes now. A failed write is left to the read side: the
+        /// socket reads as closed next, and that is reported with rttyd's reason.
+        func sendQueued() {
+            guard let taken = try? session.sendQueued() else { return }
+            if taken > 0 || session.unsent.isEmpty { lastTaken = WallClock.monotonicSeconds() }
+        }
+
+        var stalled: Bool { !session.unsent.isEmpty && WallClock.monotonicSeconds() - lastTaken >= Broadcast.stallSeconds }
 
         func unshown() -> [UInt8] {
             let slice = session.output.read(from: shown, limit: session.output.capacity)
@@ -62,7 +93,8 @@ struct Broadcast {
         return names
     }
 
-    func run() -> Int32 {
+    /// `signals`: TERM, HUP and INT, trapped by the caller before anything is shown.
+    func run(signals trapped: UnixSignalsSequence) -> Int32 {
         var members: [Member] = []
         for name in consoles() {
             var options = SessionOptions(socketPath: name.contains("/") ? name : socketDir + "/" + name)
@@ -91,7 +123,7 @@ struct Broadcast {
         // TERM, HUP and INT leave as in a single session, the terminal given back first
         // (the loop below blocks this thread, so a task of its own waits for them).
         let signals = Task.detached {
-            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint) {
+            for await signal in trapped {
                 if let saved { Termios.restore(saved) }
                 Console.writeError("\r\n[rtty: \(signal), leaving]\r\n")
                 RTTY.exit(withError: ExitCode(signal == .sighup ? 0 : 1))
@@ -109,9 +141,21 @@ struct Broadcast {
         var inputEnded: Double?
         while !members.isEmpty {
             if let inputEnded, WallClock.monotonicSeconds() - inputEnded >= (timeout ?? 0) { break }
-            let ready = Poll.readable((inputEnded == nil ? [.standardInput] : []) + members.map(\.session.descriptor), timeoutMilliseconds: inputEnded == nil ? 1000 : 50)
-            let sessionsReady = inputEnded == nil ? Array(ready.dropFirst()) : ready
-            for (member, isReady) in zip(members, sessionsReady) where isReady {
+            for member in members where member.stalled {
+                message("[\(TerminalText.escaped(member.session.console)): took no input for \(Int(Self.stallSeconds)) s; left out of the broadcast]")
+                member.session.close()
+                status = ExitStatus.error.rawValue
+            }
+            members.removeAll { $0.session.isClosed }
+            // Input is read only while every console keeps up (below the high-water mark).
+            let reading = inputEnded == nil && members.allSatisfy { $0.session.unsent.count <= Self.highWater }
+            let ready = Poll.wait(
+                (reading ? [(FileDescriptor.standardInput, false)] : []) + members.map { ($0.session.descriptor, !$0.session.unsent.isEmpty) },
+                timeoutMilliseconds: inputEnded == nil ? 1000 : 50)
+            let sessionsReady = reading ? Array(ready.dropFirst()) : ready
+            for (member, isReady) in zip(members, sessionsReady) {
+                if isReady.writable { member.sendQueued() }
+                guard isReady.readable else { continue }
                 for event in member.session.receive() {
                     let name = TerminalText.escaped(member.session.console)
                     switch event {
@@ -127,7 +171,7 @@ struct Broadcast {
                 }
             }
             members.removeAll { $0.session.isClosed }
-            guard inputEnded == nil, ready.first == true else { continue }
+            guard reading, ready.first?.readable == true else { continue }
             let n = (try? chunk.withUnsafeMutableBytes { try FileDescriptor.standardInput.read(into: $0) }) ?? 0
             guard n > 0 else {
                 // Piped input ended: done once every console has taken it (and --timeout
@@ -152,8 +196,8 @@ struct Broadcast {
             let typed = Array(chunk.prefix(n))
             for action in useEscapes ? escapes.feed(typed) : [.send(typed)] {
                 switch action {
-                case .send(let bytes): members.forEach { try? $0.session.send(bytes) }
-                case .sendBreak: members.forEach { try? $0.session.sendBreak() }
+                case .send(let bytes): members.forEach { $0.type(bytes) }
+                case .sendBreak: members.forEach { $0.sendBreak() }
                 case .quit:
                     message("[leaving all]")
                     members.forEach { $0.session.close() }

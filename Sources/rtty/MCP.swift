@@ -38,6 +38,7 @@ extension RTTY {
     /// ArgumentParser subcommand: rtty's first argument is a console name, which would take
     /// the word. (A console named mcp is reached by its socket's path.)
     static func main() async {
+        Signals.unblockTermination()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "mcp" { return MCP.main(Array(arguments.dropFirst())) }
         do {

@@ -54,7 +54,9 @@ struct RTTY: AsyncParsableCommand {
 
     func run() async throws {
         if let broadcast {
-            let status = Broadcast(socketDir: socketDir, patterns: broadcast.split(separator: ",").map(String.init), writeOnly: writeOnly, escapesOnPipe: escapes, timeout: timeout).run()
+            // Trapped before anything is shown: a signal sent once the banner is out is handled.
+            let signals = await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint)
+            let status = Broadcast(socketDir: socketDir, patterns: broadcast.split(separator: ",").map(String.init), writeOnly: writeOnly, escapesOnPipe: escapes, timeout: timeout).run(signals: signals)
             if status != 0 { throw ExitCode(status) }
             return
         }
@@ -74,8 +76,11 @@ struct RTTY: AsyncParsableCommand {
         options.escapesOnPipe = escapes
         options.allowBroadcast = true
         let attachment = Attachment(options)
+        // Registered before the session starts (the sequence's init waits for that): a
+        // TERM sent once "connected" is shown is handled, never the default death.
+        let trapped = await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint, .sigwinch)
         let signals = Task {
-            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sighup, .sigint, .sigwinch) {
+            for await signal in trapped {
                 attachment.handle(signal: signal.description.replacingOccurrences(of: "SIG", with: ""))
             }
         }

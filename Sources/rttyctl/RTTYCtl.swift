@@ -6,6 +6,12 @@ import SystemPackage
 
 @main
 struct RTTYCtl: ParsableCommand {
+    /// Argument parsing and `run`, after `Signals.unblockTermination`.
+    static func main() {
+        Signals.unblockTermination()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "rttyctl",
         abstract: "Administer rttyd: consoles, sessions, line settings, ACL checks, logs.",

@@ -7,6 +7,12 @@ import ServiceLifecycle
 
 @main
 struct RTTYD: AsyncParsableCommand {
+    /// Argument parsing and `run`, after `Signals.unblockTermination`.
+    static func main() async {
+        Signals.unblockTermination()
+        await main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "rttyd",
         abstract: "The rtty console server: keeps consoles open, logs them, serves them on Unix sockets.",

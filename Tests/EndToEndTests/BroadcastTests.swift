@@ -78,6 +78,40 @@ import Testing
         #expect(rig.audit.contains { $0.contains(#""event":"denied""#) && $0.contains(#""console":"secret""#) && $0.contains(#""uid":\#(rig.user.uid),"#) }, "\(rig.audit)")
     }
 
+    /// A console whose program never reads (its pty fills, rttyd holds the input back and
+    /// stops reading the session) beside one that takes everything: before, rtty blocked
+    /// writing to the first and the second got nothing more. Now the stuck one is left out
+    /// after 10 s (`Broadcast.stallSeconds`) and the other gets all 4 MiB, every byte.
+    @Test func aConsoleThatTakesNoInputIsLeftOutAndTheOthersGetEveryByte() throws {
+        let env = try TestEnvironment()
+        let received = env.root + "/received"
+        let me = Accounts.currentUserName()
+        try "\(me) fast,stuck rw\n".write(toFile: env.root + "/access", atomically: true, encoding: .utf8)
+        try env.writeConfig(
+            """
+            [console.fast]
+            exec = ["/bin/sh", "-c", "stty raw -echo; exec cat > \(received)"]
+            [console.stuck]
+            exec = ["/bin/sleep", "1000"]
+            """)
+        let daemon = try DaemonProcess(env)
+        try daemon.waitForSockets(["fast", "stuck"])
+        let line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQ\n"
+        let input = String(repeating: line, count: (4 << 20) / line.utf8.count)
+        let started = WallClock.monotonicSeconds()
+        let run = try ProcessRun.run(
+            BuiltProducts.path("rtty"), ["--socket-dir", env.socketDir, "--broadcast", "fast,stuck", "--write-only", "--timeout", "1"],
+            input: input, timeout: 60)
+        let seconds = WallClock.monotonicSeconds() - started
+        #expect(run.status == ExitStatus.error.rawValue, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("[stuck: took no input for 10 s; left out of the broadcast]"), "\(run.stderr)")
+        try waitUntil(timeout: 10, "all input in \(received)") {
+            ((try? FileManager.default.attributesOfItem(atPath: received))?[.size] as? Int) == input.utf8.count
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: received)) == Data(input.utf8))
+        print("broadcast of \(input.utf8.count >> 20) MiB with one console stuck: \(String(format: "%.1f", seconds)) s")
+    }
+
     @Test(.enabled(if: ScriptTests.needsRoot)) func writeOnlyShowsNoOutputAndTheEscapeEndsAll() throws {
         try #require(ProcessIdentity.isRoot, "run as root (CI does)")
         let rig = try Rig()

@@ -23,6 +23,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: env.socketDir + "/rttyd.pid"))
     }
 
+    /// Runs the program after it with TERM, HUP and INT blocked, as a thread of a
+    /// multi-threaded starter (this test runner's workers among them) leaves them.
+    static let blockingTermination = [
+        "/usr/bin/python3", "-c",
+        "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}); os.execv(sys.argv[1], sys.argv[1:])",
+    ]
+
+    /// A mask is inherited through exec: before, a program of ours that traps no signal
+    /// (rttyctl waiting in `expect`) and was started with TERM blocked ignored `kill -TERM`
+    /// until it was done. rttyd and rtty trap it (through Dispatch), and must keep doing so.
+    @Test func programsStartedWithTerminationBlockedStillLeaveOnSIGTERM() throws {
+        let rig = try PtyConsoleRig(launcher: Self.blockingTermination)
+        let expect = try LiveProcess(
+            Self.blockingTermination[0],
+            Array(Self.blockingTermination.dropFirst()) + [BuiltProducts.path("rttyctl"), "expect", "--socket-dir", rig.env.socketDir, "pbx", "never printed", "--timeout", "60"])
+        try waitUntil(timeout: 10, "rttyctl's session on the console") { rig.env.auditLines.contains { $0.contains(#""event":"session-start""#) } }
+        kill(expect.process.processIdentifier, SIGTERM)
+        try waitUntil(timeout: 10, "rttyctl to die of SIGTERM") { !expect.process.isRunning }
+        #expect(expect.process.terminationReason == .uncaughtSignal && expect.process.terminationStatus == SIGTERM)
+        let rtty = try TerminalProcess(Self.blockingTermination[0], Array(Self.blockingTermination.dropFirst()) + [BuiltProducts.path("rtty"), "--socket-dir", rig.env.socketDir, "pbx"])
+        try rtty.waitForOutput("~? for help")
+        kill(rtty.process.processIdentifier, SIGTERM)
+        try rtty.waitForOutput("[rtty: SIGTERM, leaving]")
+        #expect(try rtty.waitForExit() == 1)
+        #expect(try rig.daemon.stop() == 0, "rttyd: \(rig.daemon.stderr)")
+    }
+
     /// A pid file from before a crash or a reboot whose pid now belongs to another program
     /// (here a `sleep`): rttyd starts, says it replaced the file, and writes its own pid. A
     /// pid file naming a live rttyd still stops a second one.

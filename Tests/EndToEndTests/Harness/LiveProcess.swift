@@ -1,4 +1,5 @@
 import Foundation
+import RTTYSystem
 
 /// A program that keeps running while a test talks to it: input written in steps, output
 /// collected as it comes, killed on deinit if still running.
@@ -49,7 +50,11 @@ final class LiveProcess: @unchecked Sendable {
         return String(decoding: stderrData, as: UTF8.self)
     }
 
-    func write(_ text: String) { input.fileHandleForWriting.write(Data(text.utf8)) }
+    /// To its stdin; lost if it has ended (its status says so), never a SIGPIPE or a trap.
+    func write(_ text: String) {
+        Signals.ignoreBrokenPipe()
+        try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
+    }
 
     func closeInput() { try? input.fileHandleForWriting.close() }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RTTYSystem
 
 /// A finished run of one of the built programs, with what it printed.
 struct ProcessRun {
@@ -44,7 +45,11 @@ struct ProcessRun {
         let watchdog = DispatchWorkItem { killTree(pid) }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         defer { watchdog.cancel() }
-        stdin.fileHandleForWriting.write(Data(input.utf8))
+        // A program that ends (or is killed) before it read all its input: the rest is not
+        // written, and the run's status says what happened. Without ignoring SIGPIPE the
+        // write would kill the whole test process.
+        Signals.ignoreBrokenPipe()
+        try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
         try stdin.fileHandleForWriting.close()
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
