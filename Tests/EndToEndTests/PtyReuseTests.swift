@@ -79,8 +79,7 @@ import Testing
 private final class PtyTypist: @unchecked Sendable {
     private let process = Process()
     private let pipe = Pipe()
-    private let lock = NSLock()
-    private var data = Data()
+    private let collected: PipeOutput
 
     private static let script = """
         import os, sys, time, fcntl
@@ -123,21 +122,11 @@ private final class PtyTypist: @unchecked Sendable {
         process.arguments = Array(command.dropFirst())
         process.standardOutput = pipe
         process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let chunk = handle.availableData
-            guard let self, !chunk.isEmpty else { return }
-            self.lock.lock()
-            self.data.append(chunk)
-            self.lock.unlock()
-        }
+        collected = PipeOutput(pipe)
         try process.start()
     }
 
-    var output: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self)
-    }
+    var output: String { collected.text }
 
     func stop() {
         if process.isRunning {

@@ -81,8 +81,7 @@ final class DaemonProcess: @unchecked Sendable {
     let process = Process()
     let env: TestEnvironment
     private let stderrPipe = Pipe()
-    private let stderrLock = NSLock()
-    private var stderrData = Data()
+    private let collected: PipeOutput
 
     /// `launcher` runs rttyd through another program, e.g. ["/usr/bin/prlimit", "--nofile=48:48"].
     init(_ env: TestEnvironment, arguments: [String] = [], launcher: [String] = []) throws {
@@ -92,13 +91,7 @@ final class DaemonProcess: @unchecked Sendable {
         process.arguments = Array(command.dropFirst())
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let chunk = handle.availableData
-            guard let self, !chunk.isEmpty else { return }
-            self.stderrLock.lock()
-            self.stderrData.append(chunk)
-            self.stderrLock.unlock()
-        }
+        collected = PipeOutput(stderrPipe)
         try process.start()
     }
 
@@ -109,11 +102,7 @@ final class DaemonProcess: @unchecked Sendable {
         process.reap(stderrPipe)
     }
 
-    var stderr: String {
-        stderrLock.lock()
-        defer { stderrLock.unlock() }
-        return String(decoding: stderrData, as: UTF8.self)
-    }
+    var stderr: String { collected.text }
 
     /// Waits until every named console socket exists.
     func waitForSockets(_ consoles: [String], timeout: Double = 10) throws {

@@ -8,9 +8,8 @@ final class LiveProcess: @unchecked Sendable {
     private let input = Pipe()
     private let output = Pipe()
     private let errors = Pipe()
-    private let lock = NSLock()
-    private var stdoutData = Data()
-    private var stderrData = Data()
+    private let collectedOutput: PipeOutput
+    private let collectedErrors: PipeOutput
 
     init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -19,8 +18,8 @@ final class LiveProcess: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.append(handle.availableData, error: false) }
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.append(handle.availableData, error: true) }
+        collectedOutput = PipeOutput(output)
+        collectedErrors = PipeOutput(errors)
         try process.start()
     }
 
@@ -32,23 +31,9 @@ final class LiveProcess: @unchecked Sendable {
         process.reap(input, output, errors)
     }
 
-    private func append(_ data: Data, error: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if error { stderrData.append(data) } else { stdoutData.append(data) }
-    }
+    var stdout: String { collectedOutput.text }
 
-    var stdout: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: stdoutData, as: UTF8.self)
-    }
-
-    var stderr: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: stderrData, as: UTF8.self)
-    }
+    var stderr: String { collectedErrors.text }
 
     /// To its stdin; lost if it has ended (its status says so), never a SIGPIPE or a trap.
     func write(_ text: String) {

@@ -31,3 +31,31 @@ extension Process {
         }
     }
 }
+
+/// What a program writes to one of its pipes, collected as it comes by the pipe's
+/// readability handler. The handler holds only this, never the object that owns the
+/// program: had it held that (even weakly, made strong for the call), the owner's last
+/// release could happen inside the handler, and its `reap` would then wait on the
+/// handler's own queue (Dispatch traps: seen in CI).
+final class PipeOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    init(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let chunk = handle.availableData
+            guard !chunk.isEmpty else { return }
+            lock.lock()
+            data.append(chunk)
+            lock.unlock()
+        }
+    }
+
+    var bytes: Data {
+        lock.lock()
+        defer { lock.unlock() }
+        return data
+    }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+}
