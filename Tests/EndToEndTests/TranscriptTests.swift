@@ -205,7 +205,13 @@ import Testing
         let last = try ClientTests.rtty(["--socket-dir", env.socketDir, "--timeout", "1", "sh"], input: paste + "last\n")
         #expect(last.stdout.contains("last"), "\(last.stderr)")
         try waitUntil(timeout: 10, "the last session's end") { ends() == 22 }
-        #expect(recorded() <= keep + 64 << 10 + 4096, "a recording of \(recorded()) bytes")
+        // The writer thread prunes as it rotates; the session's end is audited from the loop
+        // and may come before the writer has caught up. A segment is cut only between the
+        // writer's batches (at most 256 KiB and the reads of one wake-up, 16 x 4 KiB), so with
+        // this small keep the bound is the keep, a segment and a batch (docs/RECORDING.md):
+        // 377,978 bytes were seen with many tests at once.
+        let bound = keep + 64 << 10 + 256 << 10 + 16 * 4096
+        try waitUntil(timeout: 10, "the recording within its bound \(bound): \(recorded()) bytes") { recorded() <= bound }
         #expect(recorded() >= keep / 2, "a recording of \(recorded()) bytes")
         try waitUntil(timeout: 5, "the first session removed with its output: \(sessionFiles())") { !sessionFiles().contains(cut) }
         #expect(sessionFiles().count == 1)
