@@ -12,12 +12,7 @@ public enum Poll {
     /// Waits until any of `fds` has something to read (or hung up): for each, whether it
     /// does; all false on timeout.
     public static func readable(_ fds: [FileDescriptor], timeoutMilliseconds: Int) -> [Bool] {
-        var entries = fds.map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
-        while true {
-            let n = poll(&entries, nfds_t(entries.count), Int32(timeoutMilliseconds))
-            if n < 0 && errno == EINTR { continue }
-            return entries.map { n > 0 && $0.revents != 0 }
-        }
+        wait(fds.map { ($0, false) }, timeoutMilliseconds: timeoutMilliseconds).map(\.readable)
     }
 
     public struct Readiness: Equatable, Sendable {
