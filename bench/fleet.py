@@ -219,11 +219,7 @@ def main():
         subprocess.run(["userdel", "-f", USER], capture_output=True)
         subprocess.run(["groupdel", GROUP], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
-    text = "\n".join(lines) + "\n"
-    print(text)
-    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    with open(a.out, "w") as f:
-        f.write(text)
+    servers.write_report(a.out, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

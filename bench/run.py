@@ -517,11 +517,7 @@ def main():
         head.append(f"# INCOMPLETE: stopped by {error!r}")
         raise
     finally:
-        text = "\n".join(head + table.lines) + "\n"
-        print(text)
-        os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-        with open(a.out, "w") as f:
-            f.write(text)
+        servers.write_report(a.out, "\n".join(head + table.lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,14 @@ def runtime(rttyd):
     return "rttyd: dynamic Swift runtime" if "libswiftCore" in libraries else "rttyd: static Swift runtime"
 
 
+def write_report(path, text):
+    """Prints a benchmark's result and writes it to `path` (its directory made if need be)."""
+    print(text)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def expect_line(process, want, timeout):
     """Reads `process`'s stdout until a line equal to `want` (bounded in time)."""
     timer = threading.Timer(timeout, process.kill)
